@@ -1,0 +1,31 @@
+// Bundles the `grpo` command line (and, later, the extension and the webview) with esbuild.
+// Type-checking is a separate step (`npm run typecheck`), as esbuild only strips types.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const outdir = join(root, 'out');
+mkdirSync(outdir, { recursive: true });
+
+await build({
+  entryPoints: { cli: join(root, 'src/cli/main.ts') },
+  outdir,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  // Optional native backends: loaded at run time only where the user has installed them.
+  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+});
+
+// The wasm backend loads its .wasm binaries from next to the running script.
+const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'))) {
+  copyFileSync(join(wasmDist, f), join(outdir, f));
+}

@@ -1,0 +1,48 @@
+import { UserError } from '../errors';
+import { BENCH_HELP, benchCommand } from './commands/bench';
+import { GENERATE_HELP, generateCommand } from './commands/generate';
+import { INIT_MODEL_HELP, initModelCommand } from './commands/init-model';
+import { SCORE_HELP, scoreCommand } from './commands/score';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
+  generate: { run: generateCommand, help: GENERATE_HELP, summary: 'sample completions from a model folder' },
+  score: { run: scoreCommand, help: SCORE_HELP, summary: 'per-token log-probabilities of given ids or text' },
+  'init-model': { run: initModelCommand, help: INIT_MODEL_HELP, summary: 'write a randomly initialised HF model folder' },
+  bench: { run: benchCommand, help: BENCH_HELP, summary: 'measure generation and training-step speed' },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return `usage: grpo <command> [flags]\n\n${lines.join('\n')}\n\nRun grpo <command> --help for its flags.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`grpo: unknown command "${name}"\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.help + '\n');
+    return 0;
+  }
+  await command.run(rest);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    // Errors the user can fix are one line; anything else is a bug and keeps its stack.
+    if (e instanceof UserError) process.stderr.write(`grpo: ${e.message}\n`);
+    else process.stderr.write(`grpo: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,30 @@
+// The project's own kernels for the wasm backend: one it lacks, two it runs slowly, and two
+// it gets wrong in some cases.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { assert } from '../../errors';
+import { withExplicitTranspose } from './batch-matmul-transposed';
+import { withBatchedBiasFixed } from './fused-matmul-bias';
+import { withBatchedGatherFixed } from './gather-batched';
+import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
+
+let registered = false;
+
+/** Registers the kernels with TF.js; idempotent, and harmless before or after tf.setBackend. */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
+  // A later tfjs-backend-wasm that ships its own UnsortedSegmentSum keeps it.
+  if (!tf.getKernel(tf.UnsortedSegmentSum, 'wasm')) tf.registerKernel(unsortedSegmentSumConfig);
+  replaceWasmKernel(tf.BatchMatMul, withExplicitTranspose);
+  // Transposes first, so the bias fix sees plain operands only.
+  replaceWasmKernel(tf._FusedMatMul, (original) => withExplicitTranspose(withBatchedBiasFixed(original)));
+  replaceWasmKernel(tf.GatherV2, withBatchedGatherFixed);
+}
+
+function replaceWasmKernel(name: string, wrap: (original: tf.KernelConfig) => tf.KernelConfig): void {
+  const original = tf.getKernel(name, 'wasm');
+  assert(original, `the wasm backend has no ${name} kernel`);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel(wrap(original));
+}

@@ -1,0 +1,79 @@
+// The `grpo` command as a user runs it: a real process, real model folders on disk.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { grpo } from './helpers/cli';
+
+const fixtures = join(__dirname, 'fixtures', 'models');
+const work = mkdtempSync(join(tmpdir(), 'grpo-cli-'));
+
+function assertOneLineError(r: { code: number; stderr: string }, pattern: RegExp): void {
+  assert.equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'a user error must not print a stack trace');
+}
+
+test('score --ids --json prints the golden log-probabilities of a fixture model', () => {
+  const golden = JSON.parse(readFileSync(join(fixtures, 'qwen2-gqa-bias', 'golden.json'), 'utf8'));
+  const ids: number[] = golden.ids[1];
+  const r = grpo('score', '--model', join(fixtures, 'qwen2-gqa-bias'), '--ids', ids.join(','), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.ids, ids);
+  assert.equal(out.logprobs[0], null);
+  out.logprobs.slice(1).forEach((lp: number, i: number) => assert.ok(Math.abs(lp - golden.logprobs[1][i + 1]) < 1e-4));
+});
+
+for (const arch of ['llama', 'qwen2', 'mistral']) {
+  test(`init-model --arch ${arch} writes a folder that generate and score use`, () => {
+    const dir = join(work, arch);
+    const init = grpo('init-model', '--arch', arch, '--out', dir, '--merges', '64', '--seed', '3');
+    assert.equal(init.code, 0, init.stderr);
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    assert.equal(config.model_type, arch);
+
+    const gen = (...extra: string[]) => grpo('generate', '--model', dir, '--prompt', 'The cat', '--prompt', '12+3=', '--n', '3', '--max-new-tokens', '6', '--json', ...extra);
+    const a = gen('--seed', '1');
+    assert.equal(a.code, 0, a.stderr);
+    const out = JSON.parse(a.stdout);
+    assert.equal(out.results.length, 2);
+    for (const r of out.results) {
+      assert.equal(r.completions.length, 3);
+      for (const c of r.completions) assert.ok(c.ids.length >= 1 && c.ids.length <= 6);
+    }
+    assert.deepEqual(JSON.parse(gen('--seed', '1').stdout).results, out.results, 'same seed, same samples');
+
+    const text = grpo('score', '--model', dir, '--text', 'The cat sat.', '--json');
+    assert.equal(text.code, 0, text.stderr);
+    const scored = JSON.parse(text.stdout);
+    assert.ok(scored.ids.length > 1);
+    assert.ok(scored.logprobs.slice(1).every((x: number) => Number.isFinite(x) && x < 0));
+  });
+}
+
+test('user errors print one clear line and exit 1', () => {
+  const bad = join(work, 'bad-type');
+  cpSync(join(fixtures, 'llama-tied'), bad, { recursive: true });
+  const config = JSON.parse(readFileSync(join(bad, 'config.json'), 'utf8'));
+  writeFileSync(join(bad, 'config.json'), JSON.stringify({ ...config, model_type: 'gpt2' }));
+  assertOneLineError(grpo('score', '--model', bad, '--ids', '1,2'), /config\.json: model_type "gpt2" is not supported; supported: llama, qwen2, mistral/);
+
+  assertOneLineError(grpo('score', '--model', join(work, 'nowhere'), '--ids', '1'), /--model .*nowhere: folder not found/);
+  assertOneLineError(grpo('score', '--model', join(fixtures, 'llama-tied'), '--ids', '1,x'), /--ids must be comma-separated token ids/);
+  assertOneLineError(grpo('score', '--model', join(fixtures, 'llama-tied'), '--ids', '1,5000'), /token id 5000 is outside the vocabulary/);
+  assertOneLineError(grpo('score', '--model', join(fixtures, 'llama-tied'), '--text', 'hi'), /tokenizer\.json: not found/);
+  assertOneLineError(grpo('generate', '--model', join(fixtures, 'llama-tied'), '--prompt', 'x', '--top-p', '2'), /--top-p must be in 0\.\.1/);
+  assertOneLineError(grpo('generate', '--bogus'), /Unknown option '--bogus'/);
+  assertOneLineError(grpo('init-model', '--arch', 'gpt2', '--out', join(work, 'x')), /--arch must be one of llama, qwen2, mistral/);
+
+  const truncated = join(work, 'truncated');
+  cpSync(join(fixtures, 'llama-tied'), truncated, { recursive: true });
+  const weights = readFileSync(join(truncated, 'model.safetensors'));
+  writeFileSync(join(truncated, 'model.safetensors'), weights.subarray(0, weights.length - 100));
+  const r = grpo('score', '--model', truncated, '--ids', '1,2');
+  assertOneLineError(r, /model\.safetensors/);
+});
