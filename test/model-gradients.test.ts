@@ -23,7 +23,8 @@ const PADDED_LENGTHS = [8, 4];
 
 /** Mean log-probability of the real tokens and its gradient for every parameter (HF layout). */
 function gradients(model: CausalLM, IDS: number[][] = PADDED, LENGTHS = PADDED_LENGTHS): { loss: number; grads: Map<string, Float32Array> } {
-  return tf.tidy(() => {
+  let result: { loss: number; grads: Map<string, Float32Array> } | undefined;
+  tf.tidy(() => {
     const [b, s] = [IDS.length, IDS[0].length];
     const valid = LENGTHS.map((n) => Uint8Array.from({ length: s }, (_, i) => (i < n ? 1 : 0)));
     const ids = tf.tensor2d(IDS.flat(), [b, s], 'int32');
@@ -43,8 +44,9 @@ function gradients(model: CausalLM, IDS: number[][] = PADDED, LENGTHS = PADDED_L
       const g = grads[model.params.get(n)!.name];
       byName.set(n, (isLinearWeight(n) ? tf.transpose(g) : g).dataSync() as Float32Array);
     });
-    return { loss: value.dataSync()[0], grads: byName };
-  }) as unknown as { loss: number; grads: Map<string, Float32Array> };
+    result = { loss: value.dataSync()[0], grads: byName };
+  });
+  return result!;
 }
 
 for (const name of ['qwen2-gqa-bias', 'llama-tied']) {
