@@ -262,3 +262,17 @@ describe('BatchMatMul and _FusedMatMul with transposed operands on wasm', () => 
     tf.dispose([a, b, bias]);
   });
 });
+
+describe('OneHot with a float dtype on wasm', () => {
+  for (const [shape, dtype] of [[[6], 'float32'], [[2, 3], 'float32'], [[4], 'int32']] as const) {
+    it(`indices [${shape}] as ${dtype} match cpu`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const indices = Array.from({ length: n }, (_, i) => (i * 3) % 7 - 1); // includes -1: an all-off row
+      await assertSameOnBothBackends(() => tf.oneHot(tf.tensor(indices, [...shape], 'int32'), 5, 2, -0.5, dtype), `oneHot ${dtype}`);
+    });
+  }
+
+  it('leaks nothing', async () => {
+    await assertNoLeak(() => tf.tidy(() => tf.oneHot(tf.tensor1d([0, 3, 1], 'int32'), 4, 1, 0, 'float32')), 'oneHot float32');
+  });
+});

@@ -1,4 +1,4 @@
-// The project's own kernels for the wasm backend: one it lacks, two it runs slowly, and two
+// The project's own kernels for the wasm backend: one it lacks, two it runs slowly, and three
 // it gets wrong in some cases.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -6,6 +6,7 @@ import { assert } from '../../errors';
 import { withExplicitTranspose } from './batch-matmul-transposed';
 import { withBatchedBiasFixed } from './fused-matmul-bias';
 import { withBatchedGatherFixed } from './gather-batched';
+import { withOneHotDtypeFixed } from './one-hot-dtype';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
 
 let registered = false;
@@ -20,6 +21,7 @@ export function registerWasmKernels(): void {
   // Transposes first, so the bias fix sees plain operands only.
   replaceWasmKernel(tf._FusedMatMul, (original) => withExplicitTranspose(withBatchedBiasFixed(original)));
   replaceWasmKernel(tf.GatherV2, withBatchedGatherFixed);
+  replaceWasmKernel(tf.OneHot, withOneHotDtypeFixed);
 }
 
 function replaceWasmKernel(name: string, wrap: (original: tf.KernelConfig) => tf.KernelConfig): void {
