@@ -12,7 +12,8 @@ const outdir = join(root, 'out');
 mkdirSync(outdir, { recursive: true });
 
 await build({
-  entryPoints: { cli: join(root, 'src/cli/main.ts') },
+  // The reward worker runs user code in worker threads; it is its own entry point.
+  entryPoints: { cli: join(root, 'src/cli/main.ts'), 'reward-worker': join(root, 'src/rewards/worker.ts') },
   outdir,
   bundle: true,
   platform: 'node',
@@ -21,7 +22,8 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
   // Optional native backends: loaded at run time only where the user has installed them.
-  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+  // esbuild compiles user reward files at run time and must find its own binary.
+  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'esbuild'],
 });
 
 // The wasm backend loads its .wasm binaries from next to the running script.

@@ -16,15 +16,17 @@ export function tokenLogprobs(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Ten
     const m = tf.max(flat, 1, true); // [N, 1]
     const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(flat, m)), 1)), tf.reshape(m, [b * t])); // [N]
     // A flat gather at row * V + target: wasm's gather with batchDims reads out of bounds.
-    const flatIndex = tf.add(tf.mul(tf.range(0, b * t, 1, 'int32'), tf.scalar(v, 'int32')), tf.reshape(targets, [b * t]));
+    const flatTargets = tf.reshape(targets, [b * t]);
+    const flatIndex = tf.add(tf.mul(tf.range(0, b * t, 1, 'int32'), tf.scalar(v, 'int32')), flatTargets);
     const picked = tf.gather(tf.reshape(x, [-1]), flatIndex); // [N]
-    save([flat, lse]);
+    // Saved, not captured: the caller's targets may be freed before the backward pass runs.
+    save([flat, lse, flatTargets]);
     return {
       value: tf.reshape(tf.sub(picked, lse), [b, t]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedFlat, savedLse] = saved;
+        const [savedFlat, savedLse, savedTargets] = saved;
         const softmax = tf.exp(tf.sub(savedFlat, tf.reshape(savedLse, [b * t, 1]))); // [N, V]
-        const onehot = tf.oneHot(tf.reshape(targets, [b * t]), v, 1, 0, 'float32');
+        const onehot = tf.oneHot(savedTargets, v, 1, 0, 'float32');
         return tf.reshape(tf.mul(tf.sub(onehot, softmax), tf.reshape(dy, [b * t, 1])), [b, t, v]);
       },
     };

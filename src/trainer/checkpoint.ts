@@ -1,0 +1,127 @@
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors';
+import type { CausalLM } from '../model/causal-lm';
+import { readSafetensors, writeSafetensors, type TensorData } from '../model/safetensors';
+import { saveModel } from '../model/save';
+import type { DataOrderState } from './data-order';
+import type { AdamW, AdamWState } from './optimizer';
+import { iterName } from './run-dir';
+
+/** Settings a user changed while the run was going; they outlive a resume. */
+export interface LiveSettings {
+  learningRate?: number; // replaces the schedule from then on
+  klCoef?: number;
+  temperature?: number;
+  rewardWeights?: Record<string, number>; // by reward function name
+}
+
+/** Everything besides weights and moments that an exact resume needs. */
+export interface TrainerState {
+  format: 1;
+  iteration: number; // iterations completed
+  dataOrder: DataOrderState;
+  consecutiveSkipped: number;
+  live: LiveSettings;
+  rewardVersions: Record<string, string>;
+  optimizerStep: number;
+}
+
+const STATE_FILE = 'trainer-state.json';
+const OPTIMIZER_FILE = 'optimizer.safetensors';
+const REFERENCE_FILE = 'reference.safetensors';
+
+/**
+ * Writes checkpoints/iter-N: an HF model folder (F32, so a resume is exact) plus the
+ * optimizer moments, the reference weights and the trainer state. Everything is written into
+ * a temporary folder that is renamed into place last, so a kill at any moment leaves the
+ * previous checkpoints intact and never a half-written iter-N. Keeps the newest `keep`.
+ */
+export async function saveCheckpoint(
+  checkpointsDir: string,
+  parts: { model: CausalLM; tokenizerDir: string; optimizer: AdamW; reference?: Map<string, TensorData>; state: TrainerState },
+  keep: number,
+): Promise<string> {
+  const final = join(checkpointsDir, iterName(parts.state.iteration));
+  const partial = join(checkpointsDir, `.partial-${iterName(parts.state.iteration)}-${process.pid}`);
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  await saveModel(parts.model, partial, { dtype: 'F32', tokenizerDir: parts.tokenizerDir });
+  await writeSafetensors(join(partial, OPTIMIZER_FILE), momentTensors(parts.optimizer.state(), parts.model), { dtype: 'F32' });
+  if (parts.reference) await writeSafetensors(join(partial, REFERENCE_FILE), parts.reference, { dtype: 'F32' });
+  await writeFile(join(partial, STATE_FILE), JSON.stringify(parts.state) + '\n'); // last: marks the folder complete
+  if (existsSync(final)) {
+    // Saving the same iteration again (e.g. "save now" then stop): swap, then drop the old.
+    const old = `${final}.old-${process.pid}`;
+    await rename(final, old);
+    await rename(partial, final);
+    await rm(old, { recursive: true, force: true });
+  } else {
+    await rename(partial, final);
+  }
+  await pruneCheckpoints(checkpointsDir, keep);
+  return final;
+}
+
+function momentTensors(state: AdamWState, model: CausalLM): Map<string, TensorData> {
+  const out = new Map<string, TensorData>();
+  for (const [name, { m, v }] of state.moments) {
+    const shape = model.params.get(name)!.shape.slice();
+    out.set(`m/${name}`, { shape, data: m });
+    out.set(`v/${name}`, { shape, data: v });
+  }
+  return out;
+}
+
+async function pruneCheckpoints(dir: string, keep: number): Promise<void> {
+  if (keep <= 0) return; // keep_checkpoints 0 keeps every checkpoint
+  const complete = await listCheckpoints(dir);
+  for (const c of complete.slice(0, Math.max(0, complete.length - keep))) await rm(c.path, { recursive: true, force: true });
+}
+
+/** Complete checkpoints, oldest first. Partial folders of a killed save are ignored. */
+export async function listCheckpoints(dir: string): Promise<{ iteration: number; path: string }[]> {
+  if (!existsSync(dir)) return [];
+  const out: { iteration: number; path: string }[] = [];
+  for (const name of await readdir(dir)) {
+    const m = /^iter-(\d+)$/.exec(name);
+    if (m && existsSync(join(dir, name, STATE_FILE))) out.push({ iteration: Number(m[1]), path: join(dir, name) });
+  }
+  return out.sort((a, b) => a.iteration - b.iteration);
+}
+
+export interface LoadedCheckpoint {
+  path: string;
+  state: TrainerState;
+  optimizer: AdamWState;
+  reference: Map<string, TensorData> | undefined;
+}
+
+/** Reads a checkpoint's state, moments and reference weights; the model loads from `path`. */
+export async function readCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  let state: TrainerState;
+  try {
+    state = JSON.parse(await readFile(join(path, STATE_FILE), 'utf8')) as TrainerState;
+  } catch (e) {
+    throw new UserError(`${join(path, STATE_FILE)}: cannot be read (${(e as Error).message}); resume from an earlier checkpoint`);
+  }
+  if (state.format !== 1) throw new UserError(`${join(path, STATE_FILE)}: unknown format ${String(state.format)}; this GRPO Studio reads format 1`);
+  const raw = await readSafetensors(join(path, OPTIMIZER_FILE));
+  const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+  for (const [key, t] of raw) {
+    const [kind, ...rest] = key.split('/');
+    const name = rest.join('/');
+    const entry = moments.get(name) ?? { m: new Float32Array(0), v: new Float32Array(0) };
+    if (kind === 'm') entry.m = t.data;
+    else entry.v = t.data;
+    moments.set(name, entry);
+  }
+  const refFile = join(path, REFERENCE_FILE);
+  return {
+    path,
+    state,
+    optimizer: { step: state.optimizerStep, moments },
+    reference: existsSync(refFile) ? await readSafetensors(refFile) : undefined,
+  };
+}

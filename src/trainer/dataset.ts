@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises';
+import { UserError } from '../errors';
+import type { ChatMessage, Tokenizer } from '../tokenizer/tokenizer';
+
+/** One prompt of a dataset and the columns that travel with it to the reward functions. */
+export interface PromptRow {
+  index: number; // position in the file, stable across runs: rollouts refer to it
+  prompt: string | ChatMessage[];
+  row: Record<string, unknown>; // every other column, e.g. `answer`
+}
+
+/**
+ * Reads prompts from JSONL (one object per line with a `prompt`: text, or chat messages
+ * `[{role, content}]`) or from JSON `{"prompts": [...]}` whose items are strings or such
+ * objects. Errors name the file, the line (JSONL) or item, and what is wrong.
+ */
+export async function loadPromptDataset(file: string): Promise<PromptRow[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new UserError(`${file}: dataset not found; set dataset_path to a .jsonl file with a "prompt" on each line`);
+  }
+  const trimmed = text.trimStart();
+  const rows = trimmed.startsWith('{') && isWholeJson(trimmed) ? fromPromptsJson(trimmed, file) : fromJsonl(text, file);
+  if (rows.length === 0) throw new UserError(`${file}: the dataset has no prompts`);
+  return rows;
+}
+
+function isWholeJson(text: string): boolean {
+  try {
+    const v = JSON.parse(text);
+    return typeof v === 'object' && v !== null && 'prompts' in v;
+  } catch {
+    return false;
+  }
+}
+
+function fromPromptsJson(text: string, file: string): PromptRow[] {
+  const { prompts } = JSON.parse(text) as { prompts: unknown };
+  if (!Array.isArray(prompts)) throw new UserError(`${file}: "prompts" must be an array of strings or {"prompt": ...} objects`);
+  return prompts.map((item, i) => toRow(typeof item === 'string' ? { prompt: item } : item, i, `${file}: prompts[${i}]`));
+}
+
+function fromJsonl(text: string, file: string): PromptRow[] {
+  const rows: PromptRow[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      throw new UserError(`${file}:${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+    rows.push(toRow(value, rows.length, `${file}:${i + 1}`));
+  });
+  return rows;
+}
+
+function toRow(value: unknown, index: number, where: string): PromptRow {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UserError(`${where}: expected an object with a "prompt" field`);
+  }
+  const { prompt, ...row } = value as Record<string, unknown>;
+  if (typeof prompt === 'string') {
+    if (prompt === '') throw new UserError(`${where}: "prompt" is empty`);
+    return { index, prompt, row };
+  }
+  if (Array.isArray(prompt) && prompt.length > 0 && prompt.every(isMessage)) return { index, prompt, row };
+  throw new UserError(`${where}: "prompt" must be text or a non-empty list of {"role", "content"} messages`);
+}
+
+function isMessage(m: unknown): m is ChatMessage {
+  return typeof m === 'object' && m !== null && typeof (m as ChatMessage).role === 'string' && typeof (m as ChatMessage).content === 'string';
+}
+
+/** The prompt as the model sees it: chat messages (or text, when asked) through the chat template. */
+export function renderPrompt(row: PromptRow, tokenizer: Tokenizer, useChatTemplate: boolean): string {
+  if (typeof row.prompt === 'string' && !useChatTemplate) return row.prompt;
+  const messages = typeof row.prompt === 'string' ? [{ role: 'user', content: row.prompt }] : row.prompt;
+  return tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
+}
+
+/** Prompt token ids; a chat template writes its own BOS, plain text gets the tokenizer's. */
+export function encodePrompt(row: PromptRow, tokenizer: Tokenizer, useChatTemplate: boolean): number[] {
+  const chat = useChatTemplate || typeof row.prompt !== 'string';
+  return tokenizer.encode(renderPrompt(row, tokenizer, useChatTemplate), { addSpecialTokens: !chat });
+}

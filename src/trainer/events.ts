@@ -1,0 +1,23 @@
+import type { RewardCallError } from '../rewards/scores';
+
+/** What the trainer tells its front ends (the CLI now, the VS Code extension next). */
+export type TrainerEvent =
+  | { type: 'run-started'; runDir: string; backend: string; model: string; parameters: number; resumedFrom?: number }
+  | { type: 'iteration-started'; iteration: number; learningRate: number }
+  | { type: 'generation-progress'; iteration: number; step: number; maxNewTokens: number }
+  | { type: 'rollout-ready'; iteration: number; completions: number; generateSeconds: number }
+  | { type: 'rewards-scored'; iteration: number; mean: number; std: number; failed: { fn: string; errors: RewardCallError[] }[] }
+  | { type: 'metrics'; iteration: number; metrics: IterationMetrics }
+  | { type: 'checkpoint-saved'; iteration: number; path: string }
+  | { type: 'reward-reloaded'; file: string; version: string }
+  | { type: 'reward-reload-failed'; file: string; message: string; line?: number; column?: number }
+  | { type: 'paused'; iteration: number }
+  | { type: 'resumed'; iteration: number }
+  | { type: 'warning'; message: string }
+  | { type: 'error'; message: string }
+  | { type: 'finished'; iteration: number; reason: 'completed' | 'stopped' | 'failed'; runDir: string };
+
+/** One line of metrics.jsonl. Names follow TRL's GRPO trainer where the concept is the same. */
+export type IterationMetrics = Record<string, number | string | Record<string, string>>;
+
+export type TrainerListener = (event: TrainerEvent) => void;

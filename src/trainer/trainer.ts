@@ -1,0 +1,286 @@
+import { resolve } from 'node:path';
+import { initBackend } from '../engine/backend';
+import { UserError } from '../errors';
+import type { CausalLM } from '../model/causal-lm';
+import { loadCausalLM } from '../model/load';
+import { countParameters } from '../model/params';
+import { RewardRunner } from '../rewards/runner';
+import { Tokenizer } from '../tokenizer/tokenizer';
+import { computeAdvantages } from './advantages';
+import { maskTruncatedCompletions } from './completion-mask';
+import { listCheckpoints, readCheckpoint, saveCheckpoint, type LiveSettings, type TrainerState } from './checkpoint';
+import type { TrainingConfig } from './config';
+import { DataOrder } from './data-order';
+import { loadPromptDataset, type PromptRow } from './dataset';
+import type { TrainerEvent, TrainerListener } from './events';
+import { iterationMetrics } from './iteration-metrics';
+import { learningRateAt } from './learning-rate';
+import { AdamW } from './optimizer';
+import { updatePolicy } from './policy-update';
+import { ReferenceModel } from './reference';
+import { runRollout, type Rollout } from './rollout';
+import { rolloutRecords } from './rollout-records';
+import { RunDir } from './run-dir';
+
+export interface TrainerOptions {
+  workspaceRoot: string; // reward files' imports resolve here
+  resumeRunDir?: string; // continue this run from its newest checkpoint
+}
+
+/**
+ * The GRPO loop as a library: rollout -> rewards -> advantages -> ppo_epochs of clipped
+ * updates, one iteration at a time, writing everything to the run folder and telling
+ * listeners. Commands (pause, stop, live settings) take effect at iteration boundaries.
+ */
+export class Trainer {
+  private listeners: TrainerListener[] = [];
+  private paused = false;
+  private stopRequested = false;
+  private singleSteps = 0;
+  private wake: (() => void) | undefined;
+  private iteration: number; // iterations completed
+
+  private constructor(
+    readonly config: TrainingConfig,
+    readonly run: RunDir,
+    private readonly policy: CausalLM,
+    private readonly tokenizer: Tokenizer,
+    private readonly rows: PromptRow[],
+    private readonly rewards: RewardRunner,
+    private readonly optimizer: AdamW,
+    private readonly reference: ReferenceModel | undefined,
+    private readonly dataOrder: DataOrder,
+    private state: Omit<TrainerState, 'dataOrder' | 'optimizerStep' | 'format'>,
+    private readonly backend: string,
+    private readonly resumedFrom: number | undefined,
+  ) {
+    this.iteration = state.iteration;
+  }
+
+  static async create(config: TrainingConfig, opts: TrainerOptions): Promise<Trainer> {
+    const backend = await initBackend(config.backend);
+    const checkpoint = opts.resumeRunDir ? await newestCheckpoint(opts.resumeRunDir) : undefined;
+    const rows = await loadPromptDataset(config.dataset_path);
+    const tokenizer = await Tokenizer.load(config.model_path);
+    const policy = await loadCausalLM(checkpoint?.path ?? config.model_path);
+    const rewards = await startRewards(config, opts.workspaceRoot);
+    const optimizer = new AdamW(policy.params, {
+      beta1: config.adam_beta1,
+      beta2: config.adam_beta2,
+      eps: config.adam_eps,
+      weightDecay: config.weight_decay,
+      maxGradNorm: config.max_grad_norm,
+    });
+    let reference: ReferenceModel | undefined;
+    const alpha = config.ema_alpha;
+    const every = config.reference_update_freq;
+    if (config.kl_coef > 0) {
+      reference = checkpoint?.reference
+        ? ReferenceModel.restore(policy.config, config.reference_mode, alpha, every, checkpoint.reference)
+        : await ReferenceModel.fromPolicy(policy, config.reference_mode, alpha, every);
+    }
+    let run: RunDir;
+    let dataOrder: DataOrder;
+    let state: Trainer['state'] = { iteration: 0, consecutiveSkipped: 0, live: {}, rewardVersions: {} };
+    if (checkpoint) {
+      run = new RunDir(resolve(opts.resumeRunDir!));
+      optimizer.restore(checkpoint.optimizer, checkpoint.path);
+      dataOrder = DataOrder.restore(rows.length, checkpoint.state.dataOrder);
+      state = { ...checkpoint.state };
+      await run.truncateAfter(state.iteration);
+      if (state.live.rewardWeights) rewards.setWeights(state.live.rewardWeights);
+    } else {
+      run = await RunDir.create(config.output_dir, config);
+      dataOrder = DataOrder.start(rows.length, config.seed);
+    }
+    return new Trainer(config, run, policy, tokenizer, rows, rewards, optimizer, reference, dataOrder, state, backend.reason, checkpoint?.state.iteration);
+  }
+
+  on(listener: TrainerListener): () => void {
+    this.listeners.push(listener);
+    return () => (this.listeners = this.listeners.filter((l) => l !== listener));
+  }
+
+  // Commands: all take effect at the next iteration boundary.
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+  /** While paused: run exactly one more iteration, then pause again. */
+  step(): void {
+    this.singleSteps++;
+    this.wake?.();
+  }
+  stop(): void {
+    this.stopRequested = true;
+    this.wake?.();
+  }
+  setLive(change: LiveSettings): void {
+    if (change.rewardWeights) this.rewards.setWeights(change.rewardWeights);
+    this.state.live = { ...this.state.live, ...change, rewardWeights: { ...this.state.live.rewardWeights, ...change.rewardWeights } };
+  }
+
+  private emit(event: TrainerEvent): void {
+    for (const l of this.listeners) l(event);
+    if (event.type === 'warning' || event.type === 'error') void this.run.log(`${event.type}: ${event.message}`);
+  }
+
+  /** Trains until num_iterations, a stop, or too many non-finite updates in a row. */
+  async train(): Promise<void> {
+    this.emit({
+      type: 'run-started',
+      runDir: this.run.path,
+      backend: this.backend,
+      model: this.config.model_path,
+      parameters: countParameters(this.policy.params),
+      resumedFrom: this.resumedFrom,
+    });
+    await this.run.log(`${this.resumedFrom !== undefined ? `resumed after iteration ${this.resumedFrom}` : 'started'}; backend ${this.backend}`);
+    let reason: 'completed' | 'stopped' | 'failed' = 'completed';
+    try {
+      while (this.iteration < this.config.num_iterations) {
+        if (!(await this.waitWhilePaused())) {
+          reason = 'stopped';
+          break;
+        }
+        await this.runIteration(this.iteration + 1);
+        this.iteration++;
+        const every = this.config.checkpoint_every;
+        if (every > 0 && this.iteration % every === 0 && this.iteration < this.config.num_iterations) await this.saveCheckpoint();
+        if (this.state.consecutiveSkipped >= this.config.max_consecutive_nonfinite) {
+          throw new UserError(
+            `${this.state.consecutiveSkipped} updates in a row had a NaN or infinite loss or gradient; stopping. ` +
+              'Lower learning_rate, raise max_grad_norm clipping (smaller value), or check the rewards for extreme values',
+          );
+        }
+      }
+      if (this.iteration > 0) await this.saveCheckpoint();
+    } catch (e) {
+      reason = 'failed';
+      this.emit({ type: 'error', message: (e as Error).message });
+      throw e;
+    } finally {
+      this.emit({ type: 'finished', iteration: this.iteration, reason, runDir: this.run.path });
+      await this.run.log(`finished (${reason}) after iteration ${this.iteration}`);
+    }
+  }
+
+  /** Saves a checkpoint of the state after the last completed iteration. */
+  async saveCheckpoint(): Promise<string> {
+    const path = await saveCheckpoint(
+      this.run.checkpointsDir,
+      {
+        model: this.policy,
+        tokenizerDir: this.config.model_path,
+        optimizer: this.optimizer,
+        reference: this.reference?.tensors(),
+        state: { format: 1, ...this.state, iteration: this.iteration, dataOrder: this.dataOrder.state(), optimizerStep: this.optimizer.step },
+      },
+      this.config.keep_checkpoints,
+    );
+    this.emit({ type: 'checkpoint-saved', iteration: this.iteration, path });
+    return path;
+  }
+
+  private async waitWhilePaused(): Promise<boolean> {
+    let announced = false;
+    while (this.paused && this.singleSteps === 0 && !this.stopRequested) {
+      if (!announced) this.emit({ type: 'paused', iteration: this.iteration });
+      announced = true;
+      await new Promise<void>((r) => (this.wake = r));
+    }
+    if (this.stopRequested) return false;
+    if (this.singleSteps > 0) this.singleSteps--;
+    else if (announced) this.emit({ type: 'resumed', iteration: this.iteration });
+    return true;
+  }
+
+  private async runIteration(iteration: number): Promise<void> {
+    const c = this.config;
+    const live = this.state.live;
+    const learningRate = live.learningRate ?? learningRateAt(c, iteration);
+    const temperature = live.temperature ?? c.temperature;
+    const klCoef = live.klCoef ?? c.kl_coef;
+    this.emit({ type: 'iteration-started', iteration, learningRate });
+
+    // Reward edits land here, between iterations, never in the middle of one.
+    const reload = await this.rewards.reload();
+    for (const r of reload.reloaded) this.emit({ type: 'reward-reloaded', file: r.file, version: r.version });
+    for (const f of reload.failed) this.emit({ type: 'reward-reload-failed', file: f.file, message: f.message, line: f.line, column: f.column });
+
+    const rows = this.dataOrder.take(c.rollout_batch_size).map((i) => this.rows[i]);
+    const rollout: Rollout = await runRollout(this.policy, this.tokenizer, rows, c, klCoef > 0 ? this.reference : undefined, {
+      seed: c.seed * 1_000_003 + iteration, // per iteration, so a resumed run samples alike
+      temperature,
+      onProgress: (step, maxNewTokens) => this.emit({ type: 'generation-progress', iteration, step, maxNewTokens }),
+    });
+    this.emit({ type: 'rollout-ready', iteration, completions: rollout.samples.length, generateSeconds: rollout.generateSeconds });
+
+    const rewardStart = performance.now();
+    const scores = await this.rewards.score(
+      rollout.samples.map((s) => ({ prompt: s.prompt, completion: s.completion, completionIds: s.completionIds, row: this.rows[s.rowIndex].row })),
+      iteration - 1,
+    );
+    const rewardSeconds = (performance.now() - rewardStart) / 1000;
+    const advantages = computeAdvantages(scores.total, c.group_size, c.scale_rewards);
+    const failed = scores.functions.filter((f) => f.errors.length > 0).map((f) => ({ fn: f.name, errors: f.errors }));
+    this.emit({ type: 'rewards-scored', iteration, mean: mean(scores.total), std: mean(advantages.groupStd), failed });
+
+    const mask = c.mask_truncated_completions
+      ? maskTruncatedCompletions(rollout.batch.completionMask, rollout.batch.completionLength, rollout.samples.map((s) => s.finishReason === 'length'))
+      : rollout.batch.completionMask;
+    const update = await updatePolicy(this.policy, this.optimizer, c, {
+      rollout,
+      advantages: advantages.advantages,
+      mask,
+      learningRate,
+      klCoef,
+      temperature,
+      seed: c.seed * 1_000_003 + iteration,
+      consecutiveSkippedBefore: this.state.consecutiveSkipped,
+    });
+    this.state.consecutiveSkipped = update.consecutiveSkipped;
+    if (update.skipped > 0) this.emit({ type: 'warning', message: `iteration ${iteration}: ${update.skipped} update(s) skipped for a NaN or infinite gradient` });
+    await this.reference?.afterIteration(this.policy, iteration);
+
+    const metrics = iterationMetrics(iteration, this.dataOrder.epoch, learningRate, rollout, scores, advantages, update, rewardSeconds);
+    this.state.rewardVersions = this.rewards.versions();
+    await this.run.appendMetrics(metrics);
+    await this.run.writeRollouts(iteration, rolloutRecords(rollout, scores, advantages.advantages));
+    if (failed.length > 0 || scores.logs.length > 0) await this.run.writeRewardErrors(iteration, { failed, logs: scores.logs, metrics: scores.metrics });
+    this.emit({ type: 'metrics', iteration, metrics });
+  }
+
+  async close(): Promise<void> {
+    await this.rewards.close();
+    this.optimizer.dispose();
+    this.policy.dispose();
+  }
+}
+
+async function newestCheckpoint(runDir: string) {
+  const all = await listCheckpoints(resolve(runDir, 'checkpoints'));
+  if (all.length === 0) throw new UserError(`${runDir}: no complete checkpoint to resume from (looked in ${resolve(runDir, 'checkpoints')})`);
+  return readCheckpoint(all[all.length - 1].path);
+}
+
+async function startRewards(config: TrainingConfig, workspaceRoot: string): Promise<RewardRunner> {
+  const runner = await RewardRunner.start(
+    config.rewards.map((r) => ({ file: r.file, functions: r.functions })),
+    { workspaceRoot, timeoutMs: config.reward_timeout_ms },
+  );
+  // A file's weight applies to each of its functions.
+  const weightOf = (file: string) => config.rewards.find((r) => resolve(workspaceRoot, r.file) === resolve(workspaceRoot, file))?.weight ?? 1;
+  runner.setWeights(Object.fromEntries(runner.rewards().map((r) => [r.name, weightOf(r.file)])));
+  return runner;
+}
+
+function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < xs.length; i++) if (Number.isFinite(xs[i])) (s += xs[i]), n++;
+  return n ? s / n : NaN;
+}

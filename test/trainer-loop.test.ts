@@ -1,0 +1,119 @@
+// The GRPO loop end to end, in process: real model folder, real reward files in worker
+// threads, real run folder and checkpoints.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { grpo } from './helpers/cli';
+import { parseTrainingConfig, type TrainingConfig } from '../src/trainer/config';
+import { Trainer } from '../src/trainer/trainer';
+import type { TrainerEvent } from '../src/trainer/events';
+import { readSafetensors } from '../src/model/safetensors';
+
+const work = mkdtempSync(join(tmpdir(), 'grpo-loop-'));
+const model = join(work, 'model');
+const REWARD_V1 = `export function vowels(s: { completion: string }) {\n  return (s.completion.match(/[aeiou]/g) ?? []).length / Math.max(1, s.completion.length);\n}\n`;
+const REWARD_V2 = `export function vowels(s: { completion: string }) {\n  return 10 + s.completion.length;\n}\n`;
+
+before(() => {
+  const r = grpo('init-model', '--arch', 'qwen2', '--out', model, '--merges', '32', '--seed', '5');
+  assert.equal(r.code, 0, r.stderr);
+  writeFileSync(join(work, 'data.jsonl'), ['The cat', 'Once upon', 'Hello there', 'A tree', 'Sing'].map((p, i) => JSON.stringify({ prompt: p, id: i })).join('\n'));
+  writeFileSync(join(work, 'vowels.reward.ts'), REWARD_V1);
+});
+
+function config(over: Record<string, unknown> = {}): TrainingConfig {
+  return parseTrainingConfig(
+    {
+      model_path: model,
+      dataset_path: join(work, 'data.jsonl'),
+      rewards: [{ file: join(work, 'vowels.reward.ts') }],
+      output_dir: join(work, 'runs'),
+      num_iterations: 4,
+      rollout_batch_size: 2,
+      group_size: 4,
+      minibatch_size: 4,
+      max_new_tokens: 8,
+      learning_rate: 0.002,
+      ppo_epochs: 2,
+      kl_coef: 0.05,
+      checkpoint_every: 2,
+      keep_checkpoints: 0,
+      backend: process.env.GRPO_TEST_BACKEND ?? 'wasm',
+      ...over,
+    },
+    'test config',
+  );
+}
+
+async function train(c: TrainingConfig, resumeRunDir?: string, listen?: (e: TrainerEvent, t: Trainer) => void): Promise<{ runDir: string; events: TrainerEvent[] }> {
+  const trainer = await Trainer.create(c, { workspaceRoot: work, resumeRunDir });
+  const events: TrainerEvent[] = [];
+  trainer.on((e) => {
+    events.push(e);
+    listen?.(e, trainer);
+  });
+  try {
+    await trainer.train();
+  } finally {
+    await trainer.close();
+  }
+  return { runDir: trainer.run.path, events };
+}
+
+const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+test('resuming from a checkpoint continues exactly: same samples and same weights as an uninterrupted run', async () => {
+  const full = await train(config());
+  // A run killed after iteration 3 whose newest checkpoint is iteration 2.
+  const killed = join(work, 'killed');
+  cpSync(full.runDir, killed, { recursive: true });
+  rmSync(join(killed, 'checkpoints', 'iter-000004'), { recursive: true });
+  rmSync(join(killed, 'rollouts', 'iter-000004.jsonl'));
+  const metrics = readFileSync(join(killed, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  writeFileSync(join(killed, 'metrics.jsonl'), metrics.slice(0, 3).join('\n') + '\n{"iteration": 4, "rew'); // cut mid-line
+  const resumed = await train(config(), killed);
+  assert.equal((resumed.events.find((e) => e.type === 'run-started') as { resumedFrom?: number }).resumedFrom, 2);
+
+  for (const it of ['iter-000003', 'iter-000004']) {
+    const a = lines(join(full.runDir, 'rollouts', `${it}.jsonl`));
+    const b = lines(join(killed, 'rollouts', `${it}.jsonl`));
+    assert.deepEqual(b.map((r) => r.completion_ids), a.map((r) => r.completion_ids), `${it} samples`);
+  }
+  const wa = await readSafetensors(join(full.runDir, 'checkpoints', 'iter-000004', 'model.safetensors'));
+  const wb = await readSafetensors(join(killed, 'checkpoints', 'iter-000004', 'model.safetensors'));
+  for (const [name, t] of wa) assert.deepEqual(wb.get(name)!.data, t.data, `${name} differs after resume`);
+  assert.deepEqual(lines(join(killed, 'metrics.jsonl')).map((m) => m.iteration), [1, 2, 3, 4]);
+});
+
+test('one iteration changes every trained weight and leaves a static reference alone; tensors do not leak', async () => {
+  const counts: number[] = [];
+  const run = await train(config({ num_iterations: 5, checkpoint_every: 1, ppo_epochs: 1 }), undefined, (e) => {
+    if (e.type === 'metrics') counts.push(tf.memory().numTensors);
+  });
+  assert.equal(new Set(counts.slice(1)).size, 1, `tensor count drifted across iterations: ${counts}`);
+  const initial = await readSafetensors(join(model, 'model.safetensors'));
+  const after = await readSafetensors(join(run.runDir, 'checkpoints', 'iter-000001', 'model.safetensors'));
+  const reference = await readSafetensors(join(run.runDir, 'checkpoints', 'iter-000005', 'reference.safetensors'));
+  for (const [name, t] of initial) {
+    assert.notDeepEqual(after.get(name)!.data, t.data, `${name} did not change after one iteration`);
+    assert.deepEqual(reference.get(name)!.data, t.data, `static reference ${name} changed`);
+  }
+});
+
+test('a reward file edited mid-iteration takes effect at the next iteration, and every iteration records its version', async () => {
+  writeFileSync(join(work, 'vowels.reward.ts'), REWARD_V1);
+  const run = await train(config({ num_iterations: 3, checkpoint_every: 0 }), undefined, (e) => {
+    // Written while iteration 2 is being scored: it must not change iteration 2.
+    if (e.type === 'rollout-ready' && e.iteration === 2) writeFileSync(join(work, 'vowels.reward.ts'), REWARD_V2);
+  });
+  const m = lines(join(run.runDir, 'metrics.jsonl'));
+  const version = (i: number) => Object.values(m[i].reward_versions as Record<string, string>)[0];
+  assert.equal(version(0), version(1));
+  assert.notEqual(version(1), version(2));
+  assert.ok(m[1].reward < 1 && m[2].reward >= 10, `rewards ${m.map((x) => x.reward)}`);
+  assert.ok(run.events.some((e) => e.type === 'reward-reloaded'));
+  writeFileSync(join(work, 'vowels.reward.ts'), REWARD_V1);
+});
