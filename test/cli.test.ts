@@ -77,3 +77,23 @@ test('user errors print one clear line and exit 1', () => {
   const r = grpo('score', '--model', truncated, '--ids', '1,2');
   assertOneLineError(r, /model\.safetensors/);
 });
+
+test('eval prints the mean of each reward over a dataset; greedy is deterministic', () => {
+  const dir = join(work, 'eval');
+  assert.equal(grpo('init-model', '--arch', 'llama', '--out', join(dir, 'model'), '--merges', '16').code, 0);
+  writeFileSync(join(dir, 'data.jsonl'), ['ab', 'cd', 'ef'].map((p) => JSON.stringify({ prompt: p, target: 4 })).join('\n'));
+  writeFileSync(
+    join(dir, 'len.reward.ts'),
+    'export function length(s: { completion: string }) { return s.completion.length; }\n' +
+      'export function hitsTarget(s: { completionIds: readonly number[]; row: { target: number } }) { return s.completionIds.length === s.row.target ? 1 : 0; }\n',
+  );
+  const run = () => grpo('eval', '--model', join(dir, 'model'), '--dataset', join(dir, 'data.jsonl'), '--reward', join(dir, 'len.reward.ts'), '--greedy', '--max-new-tokens', '4', '--json');
+  const a = run();
+  assert.equal(a.code, 0, a.stderr);
+  const out = JSON.parse(a.stdout);
+  assert.equal(out.prompts, 3);
+  assert.equal(out.rewards.hitsTarget, 1, 'every greedy completion runs to 4 tokens');
+  assert.ok(out.rewards.length > 0);
+  assert.deepEqual(out.failures, { length: 0, hitsTarget: 0 });
+  assert.deepEqual(JSON.parse(run().stdout), out);
+});

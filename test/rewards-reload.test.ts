@@ -26,7 +26,7 @@ before(async () => {
   mkdirSync(join(root, 'rewards'));
   write('rewards/scale.ts', 'export const SCALE = 1;\n');
   write(FILE, `import { SCALE } from './scale';\nexport const score = () => 1 * SCALE;\n`);
-  runner = await RewardRunner.start([{ file: FILE }], { workspaceRoot: root, timeoutMs: 2000, workers: 1 });
+  runner = await RewardRunner.start([{ file: FILE, weight: 2 }], { workspaceRoot: root, timeoutMs: 2000, workers: 1 });
 });
 after(async () => {
   await runner.close();
@@ -98,4 +98,13 @@ test('a new version that throws while loading is rejected before anything switch
   assert.match(report.failed[0].message, /throws while loading: SyntaxError/);
   assert.deepEqual(await valueOf('score'), { value: 30, version: good });
   assert.deepEqual(await runner.reload(), { reloaded: [], failed: [] }, 'the rejected version is not retried');
+});
+
+test('a function a reload adds takes its file\'s weight, and the total follows', async () => {
+  write(FILE, `export const score = () => 5;\nexport const extra = () => 0.25;\n`);
+  const report = await runner.reload();
+  assert.equal(report.reloaded.length, 1);
+  const scores = await runner.score(inputs, 0);
+  assert.deepEqual(scores.functions.map((f) => [f.name, f.weight, f.values[0]]), [['extra', 2, 0.25], ['score', 2, 5]]);
+  assert.deepEqual([...scores.total], [2 * 0.25 + 2 * 5]);
 });

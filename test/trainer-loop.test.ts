@@ -117,3 +117,55 @@ test('a reward file edited mid-iteration takes effect at the next iteration, and
   assert.ok(run.events.some((e) => e.type === 'reward-reloaded'));
   writeFileSync(join(work, 'vowels.reward.ts'), REWARD_V1);
 });
+
+test('an EMA reference moves by ema_alpha towards the policy; a periodic one copies it every reference_update_freq', async () => {
+  const initial = await readSafetensors(join(model, 'model.safetensors'));
+  const ema = await train(config({ num_iterations: 1, reference_mode: 'ema', ema_alpha: 0.25, checkpoint_every: 1 }));
+  const policy1 = await readSafetensors(join(ema.runDir, 'checkpoints', 'iter-000001', 'model.safetensors'));
+  const ref1 = await readSafetensors(join(ema.runDir, 'checkpoints', 'iter-000001', 'reference.safetensors'));
+  for (const [name, t] of initial) {
+    const p = policy1.get(name)!.data;
+    const r = ref1.get(name)!.data;
+    t.data.forEach((x, i) => assert.ok(Math.abs(r[i] - (0.75 * x + 0.25 * p[i])) < 1e-6, `${name}[${i}]`));
+  }
+
+  const periodic = await train(config({ num_iterations: 3, reference_mode: 'periodic', reference_update_freq: 2, checkpoint_every: 1 }));
+  const at = async (it: string, file: string) => readSafetensors(join(periodic.runDir, 'checkpoints', it, file));
+  const [r1, r2, p2, r3] = await Promise.all([
+    at('iter-000001', 'reference.safetensors'),
+    at('iter-000002', 'reference.safetensors'),
+    at('iter-000002', 'model.safetensors'),
+    at('iter-000003', 'reference.safetensors'),
+  ]);
+  for (const [name, t] of initial) {
+    assert.deepEqual(r1.get(name)!.data, t.data, `${name}: copied too early`);
+    assert.deepEqual(r2.get(name)!.data, p2.get(name)!.data, `${name}: not copied at iteration 2`);
+    assert.deepEqual(r3.get(name)!.data, p2.get(name)!.data, `${name}: copied again before iteration 4`);
+  }
+});
+
+test('with kl_coef 0 no reference is held, and a failing reward leaves its samples at advantage 0 while training goes on', async () => {
+  const file = join(work, 'broken.reward.ts');
+  writeFileSync(file, `export function broken(s: { completion: string }) {\n  if (s.completion.length >= 0) throw new Error('no score today');\n  return 1;\n}\n`);
+  const run = await train(config({ num_iterations: 2, kl_coef: 0, checkpoint_every: 1, rewards: [{ file }] }));
+  const ckpt = join(run.runDir, 'checkpoints', 'iter-000001');
+  assert.throws(() => readFileSync(join(ckpt, 'reference.safetensors')), /ENOENT/);
+  const rollouts = lines(join(run.runDir, 'rollouts', 'iter-000001.jsonl'));
+  assert.ok(rollouts.every((r) => r.reward === null && r.advantage === 0 && r.ref_logprobs === null));
+  const errors = JSON.parse(readFileSync(join(run.runDir, 'reward-errors', 'iter-000001.json'), 'utf8'));
+  assert.match(JSON.stringify(errors), /no score today/);
+  assert.match(JSON.stringify(errors), /broken\.reward\.ts:2:/, 'the stack points at the user file and line');
+  assert.deepEqual(lines(join(run.runDir, 'metrics.jsonl')).map((m) => m.iteration), [1, 2]);
+});
+
+test('non-finite updates are skipped and counted, and training stops with a clear error after too many in a row', async () => {
+  const c = config({ num_iterations: 6, learning_rate: 1e38, max_grad_norm: 0, max_consecutive_nonfinite: 2, checkpoint_every: 0, kl_coef: 0 });
+  let error = '';
+  const trainer = await Trainer.create(c, { workspaceRoot: work });
+  trainer.on((e) => e.type === 'error' && (error = e.message));
+  await assert.rejects(() => trainer.train(), /updates in a row had a NaN or infinite loss or gradient/);
+  await trainer.close();
+  assert.match(error, /Lower learning_rate/);
+  const m = lines(join(trainer.run.path, 'metrics.jsonl'));
+  assert.ok(m.some((x) => x.skipped_updates > 0), 'skips are reported in metrics');
+});

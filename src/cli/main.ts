@@ -1,5 +1,6 @@
 import { UserError } from '../errors';
 import { BENCH_HELP, benchCommand } from './commands/bench';
+import { EVAL_HELP, evalCommand } from './commands/eval';
 import { GENERATE_HELP, generateCommand } from './commands/generate';
 import { INIT_MODEL_HELP, initModelCommand } from './commands/init-model';
 import { SCORE_HELP, scoreCommand } from './commands/score';
@@ -7,6 +8,7 @@ import { TRAIN_HELP, trainCommand } from './commands/train';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
   train: { run: trainCommand, help: TRAIN_HELP, summary: 'train a model with GRPO (config file, or the flags of earlier GRPO scripts)' },
+  eval: { run: evalCommand, help: EVAL_HELP, summary: 'mean reward of a model over a dataset' },
   generate: { run: generateCommand, help: GENERATE_HELP, summary: 'sample completions from a model folder' },
   score: { run: scoreCommand, help: SCORE_HELP, summary: 'per-token log-probabilities of given ids or text' },
   'init-model': { run: initModelCommand, help: INIT_MODEL_HELP, summary: 'write a randomly initialised HF model folder' },

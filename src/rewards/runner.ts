@@ -20,7 +20,9 @@ export interface RewardSpec {
   file: string;
   /** Which of its exported functions are rewards; default: all of them. */
   functions?: string[];
-  /** Weight per function name; default 1. */
+  /** Weight of each of its functions, those a reload adds included; default 1. */
+  weight?: number;
+  /** Weight per function name, over `weight`. */
   weights?: Record<string, number>;
 }
 
@@ -95,6 +97,9 @@ export class RewardRunner {
     try {
       const files: RewardFile[] = [];
       for (const spec of specs) {
+        if (spec.weight !== undefined && !Number.isFinite(spec.weight)) {
+          throw new UserError(`reward file ${spec.file}: weight must be a finite number, got ${spec.weight}; fix its weight in the config`);
+        }
         const abs = resolve(root, spec.file);
         if (!existsSync(abs)) throw new UserError(`reward file ${spec.file} not found (looked at ${abs}); fix its path in the config`);
         const compiled = await compileRewardFile(root, abs, tmpDir);
@@ -131,7 +136,7 @@ export class RewardRunner {
   /** Every reward function in use, with its file version and weight. */
   rewards(): RewardInfo[] {
     return this.files.flatMap((f) =>
-      f.rewards.map((r) => ({ ...r, file: f.file, version: f.bundle.version, weight: this.weights.get(r.name) ?? 1 })),
+      f.rewards.map((r) => ({ ...r, file: f.file, version: f.bundle.version, weight: this.weights.get(r.name) ?? f.spec.weight ?? 1 })),
     );
   }
 

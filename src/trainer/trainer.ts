@@ -268,14 +268,11 @@ async function newestCheckpoint(runDir: string) {
 }
 
 async function startRewards(config: TrainingConfig, workspaceRoot: string): Promise<RewardRunner> {
-  const runner = await RewardRunner.start(
-    config.rewards.map((r) => ({ file: r.file, functions: r.functions })),
+  // A file's weight applies to each of its functions, including ones a reload adds.
+  return RewardRunner.start(
+    config.rewards.map((r) => ({ file: r.file, functions: r.functions, weight: r.weight })),
     { workspaceRoot, timeoutMs: config.reward_timeout_ms },
   );
-  // A file's weight applies to each of its functions.
-  const weightOf = (file: string) => config.rewards.find((r) => resolve(workspaceRoot, r.file) === resolve(workspaceRoot, file))?.weight ?? 1;
-  runner.setWeights(Object.fromEntries(runner.rewards().map((r) => [r.name, weightOf(r.file)])));
-  return runner;
 }
 
 function mean(xs: ArrayLike<number>): number {

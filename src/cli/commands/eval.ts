@@ -1,0 +1,66 @@
+import { UserError } from '../../errors';
+import { DEFAULT_SAMPLING } from '../../model/sampling';
+import { RewardRunner } from '../../rewards/runner';
+import { loadPromptDataset } from '../../trainer/dataset';
+import { evaluate } from '../../trainer/evaluate';
+import { numberFlag, parseFlags, requireString } from '../args';
+import { BACKEND_FLAG, loadModelFolder, startBackend } from '../session';
+
+export const EVAL_HELP = `grpo eval --model DIR --dataset FILE --reward FILE [--reward FILE] [options]
+
+Generates one completion per prompt and prints the mean of each reward function.
+  --greedy                 temperature 0 (default: sample at --temperature, default 1)
+  --temperature T  --max-new-tokens N (default 128)  --stop STR  --seed S  --chat
+  --batch-size N           prompts per generation batch (default 16)
+  --json                   {"prompts": n, "rewards": {fn: mean}, "total": mean, "failures": {fn: n}}`;
+
+export async function evalCommand(argv: string[]): Promise<void> {
+  const c = 'eval';
+  const v = parseFlags(c, argv, {
+    model: { type: 'string' },
+    dataset: { type: 'string' },
+    reward: { type: 'string', multiple: true },
+    greedy: { type: 'boolean' },
+    temperature: { type: 'string' },
+    'max-new-tokens': { type: 'string' },
+    stop: { type: 'string', multiple: true },
+    seed: { type: 'string' },
+    chat: { type: 'boolean' },
+    'batch-size': { type: 'string' },
+    json: { type: 'boolean' },
+    ...BACKEND_FLAG,
+  });
+  const model = requireString(c, v, 'model');
+  const dataset = requireString(c, v, 'dataset');
+  const rewardFiles = (v.reward as string[] | undefined) ?? [];
+  if (rewardFiles.length === 0) throw new UserError(`grpo ${c}: --reward is required (a reward file; repeat it for several)`);
+  const temperature = v.greedy ? 0 : numberFlag(c, v, 'temperature', 1, { min: 0 });
+  const backend = await startBackend(c, v);
+  const rows = await loadPromptDataset(dataset);
+  const loaded = await loadModelFolder(model, true);
+  const rewards = await RewardRunner.start(rewardFiles.map((file) => ({ file })), { workspaceRoot: process.cwd() });
+  try {
+    const result = await evaluate(loaded.model, loaded.tokenizer!, rows, rewards, {
+      sampling: { ...DEFAULT_SAMPLING, temperature },
+      maxNewTokens: numberFlag(c, v, 'max-new-tokens', 128, { min: 1, integer: true }),
+      useChatTemplate: v.chat === true,
+      stopStrings: (v.stop as string[] | undefined) ?? [],
+      seed: numberFlag(c, v, 'seed', 0, { min: 0, integer: true }),
+      batchSize: numberFlag(c, v, 'batch-size', 16, { min: 1, integer: true }),
+      iteration: 0,
+    });
+    if (v.json) {
+      process.stdout.write(JSON.stringify({ prompts: result.prompts, rewards: result.mean, total: result.total, failures: result.failures, backend: backend.name }) + '\n');
+      return;
+    }
+    process.stdout.write(`${result.prompts} prompts, ${temperature === 0 ? 'greedy' : `temperature ${temperature}`}, ${result.seconds.toFixed(1)} s on ${backend.name}\n`);
+    for (const [fn, m] of Object.entries(result.mean)) {
+      const failed = result.failures[fn] ? ` (${result.failures[fn]} failed)` : '';
+      process.stdout.write(`  ${fn.padEnd(24)} ${m.toFixed(4)}${failed}\n`);
+    }
+    process.stdout.write(`  ${'total'.padEnd(24)} ${result.total.toFixed(4)}\n`);
+  } finally {
+    await rewards.close();
+    loaded.model.dispose();
+  }
+}
