@@ -97,3 +97,46 @@ test('eval prints the mean of each reward over a dataset; greedy is deterministi
   assert.deepEqual(out.failures, { length: 0, hitsTarget: 0 });
   assert.deepEqual(JSON.parse(run().stdout), out);
 });
+
+test('a trainer killed mid-run leaves its checkpoints intact, and --resume finishes the run', async () => {
+  const dir = join(work, 'kill');
+  assert.equal(grpo('init-model', '--arch', 'llama', '--out', join(dir, 'model'), '--merges', '16').code, 0);
+  writeFileSync(join(dir, 'data.jsonl'), ['ab', 'cd', 'ef', 'gh'].map((p) => JSON.stringify({ prompt: p })).join('\n'));
+  writeFileSync(join(dir, 'len.reward.ts'), 'export const length = (s: { completion: string }) => s.completion.length;\n');
+  writeFileSync(
+    join(dir, 'grpo.config.json'),
+    JSON.stringify({
+      model_path: 'model',
+      dataset_path: 'data.jsonl',
+      rewards: [{ file: 'len.reward.ts' }],
+      output_dir: 'runs',
+      num_iterations: 400,
+      rollout_batch_size: 2,
+      group_size: 2,
+      minibatch_size: 4,
+      max_new_tokens: 4,
+      checkpoint_every: 1,
+      keep_checkpoints: 2,
+    }),
+  );
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [join(__dirname, '..', 'out', 'cli.js'), 'train', '--config', join(dir, 'grpo.config.json')], {
+    env: { ...process.env, GRPO_BACKEND: process.env.GRPO_TEST_BACKEND ?? 'wasm' },
+  });
+  let output = '';
+  await new Promise<void>((resolveKill) => {
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      // Killed without warning while later checkpoints are being written.
+      if ((output.match(/checkpoint /g) ?? []).length >= 3 && !child.killed) child.kill('SIGKILL');
+    });
+    child.on('exit', () => resolveKill());
+  });
+  const runDir = /^run (.+)$/m.exec(output)![1];
+  const resumed = grpo('train', '--resume', runDir, '--num_iterations', '6');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /resuming after iteration \d+/);
+  assert.match(resumed.stdout, /completed after iteration 6/);
+  const iterations = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).iteration);
+  assert.deepEqual(iterations, [1, 2, 3, 4, 5, 6]);
+});

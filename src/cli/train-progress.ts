@@ -35,6 +35,11 @@ export function printTrainerEvent(e: TrainerEvent, total: number, out: NodeJS.Wr
         out.write(`  reward ${f.fn} failed on ${n} sample(s): ${f.errors[0].message}\n`);
       }
       break;
+    case 'evaluation': {
+      const parts = Object.entries(e.rewards).map(([fn, v]) => `${fn} ${Number.isFinite(v) ? v.toFixed(3) : '-'}`);
+      out.write(`held-out ${e.iteration === 0 ? 'before training' : `after iteration ${e.iteration}`}: reward ${Number.isFinite(e.reward) ? e.reward.toFixed(3) : '-'} (${parts.join(', ')}) over ${e.prompts} prompts, greedy, ${e.seconds.toFixed(1)} s\n`);
+      break;
+    }
     case 'checkpoint-saved':
       out.write(`  checkpoint ${e.path}\n`);
       break;

@@ -9,6 +9,7 @@ export type TrainerEvent =
   | { type: 'rewards-scored'; iteration: number; mean: number; std: number; failed: { fn: string; errors: RewardCallError[] }[] }
   | { type: 'metrics'; iteration: number; metrics: IterationMetrics }
   | { type: 'checkpoint-saved'; iteration: number; path: string }
+  | { type: 'evaluation'; iteration: number; prompts: number; reward: number; rewards: Record<string, number>; failures: Record<string, number>; seconds: number }
   | { type: 'reward-reloaded'; file: string; version: string }
   | { type: 'reward-reload-failed'; file: string; message: string; line?: number; column?: number }
   | { type: 'paused'; iteration: number }

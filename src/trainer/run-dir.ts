@@ -5,7 +5,7 @@ import { join } from 'node:path';
 /**
  * The run folder, the source of truth for a run: a config snapshot, one metrics line per
  * iteration, each iteration's rollouts and reward errors, a log, and checkpoints.
- *   <run>/config.json  metrics.jsonl  log.txt  rollouts/iter-000001.jsonl
+ *   <run>/config.json  metrics.jsonl  evaluations.jsonl  log.txt  rollouts/iter-000001.jsonl
  *   <run>/reward-errors/iter-000001.json  checkpoints/iter-000001/
  */
 export class RunDir {
@@ -31,6 +31,11 @@ export class RunDir {
     await appendFile(join(this.path, 'metrics.jsonl'), JSON.stringify(line) + '\n');
   }
 
+  /** Held-out results, one line per evaluation (before training and after it). */
+  async appendEvaluation(line: Record<string, unknown>): Promise<void> {
+    await appendFile(join(this.path, 'evaluations.jsonl'), JSON.stringify(line) + '\n');
+  }
+
   async writeRollouts(iteration: number, records: unknown[]): Promise<void> {
     await writeFile(join(this.path, 'rollouts', `${iterName(iteration)}.jsonl`), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
   }
@@ -48,9 +53,10 @@ export class RunDir {
    * killed run may have logged iterations the checkpoint does not contain.
    */
   async truncateAfter(iteration: number): Promise<void> {
-    const metricsFile = join(this.path, 'metrics.jsonl');
-    if (existsSync(metricsFile)) {
-      const kept = (await readFile(metricsFile, 'utf8'))
+    for (const name of ['metrics.jsonl', 'evaluations.jsonl']) {
+      const file = join(this.path, name);
+      if (!existsSync(file)) continue;
+      const kept = (await readFile(file, 'utf8'))
         .split('\n')
         .filter((l) => l.trim() !== '')
         .filter((l) => {
@@ -60,7 +66,7 @@ export class RunDir {
             return false; // a line cut off by the kill
           }
         });
-      await writeFile(metricsFile, kept.map((l) => l + '\n').join(''));
+      await writeFile(file, kept.map((l) => l + '\n').join(''));
     }
     for (const sub of ['rollouts', 'reward-errors']) {
       const dir = join(this.path, sub);

@@ -11,6 +11,7 @@ import { maskTruncatedCompletions } from './completion-mask';
 import { listCheckpoints, readCheckpoint, saveCheckpoint, type LiveSettings, type TrainerState } from './checkpoint';
 import type { TrainingConfig } from './config';
 import { DataOrder } from './data-order';
+import { evaluate } from './evaluate';
 import { loadPromptDataset, type PromptRow } from './dataset';
 import type { TrainerEvent, TrainerListener } from './events';
 import { iterationMetrics } from './iteration-metrics';
@@ -53,6 +54,7 @@ export class Trainer {
     private state: Omit<TrainerState, 'dataOrder' | 'optimizerStep' | 'format'>,
     private readonly backend: string,
     private readonly resumedFrom: number | undefined,
+    private readonly heldOut: PromptRow[] | undefined,
   ) {
     this.iteration = state.iteration;
   }
@@ -61,6 +63,7 @@ export class Trainer {
     const backend = await initBackend(config.backend);
     const checkpoint = opts.resumeRunDir ? await newestCheckpoint(opts.resumeRunDir) : undefined;
     const rows = await loadPromptDataset(config.dataset_path);
+    const heldOut = config.eval_dataset_path ? await loadPromptDataset(config.eval_dataset_path) : undefined;
     const tokenizer = await Tokenizer.load(config.model_path);
     const policy = await loadCausalLM(checkpoint?.path ?? config.model_path);
     const rewards = await startRewards(config, opts.workspaceRoot);
@@ -93,7 +96,7 @@ export class Trainer {
       run = await RunDir.create(config.output_dir, config);
       dataOrder = DataOrder.start(rows.length, config.seed);
     }
-    return new Trainer(config, run, policy, tokenizer, rows, rewards, optimizer, reference, dataOrder, state, backend.reason, checkpoint?.state.iteration);
+    return new Trainer(config, run, policy, tokenizer, rows, rewards, optimizer, reference, dataOrder, state, backend.reason, checkpoint?.state.iteration, heldOut);
   }
 
   on(listener: TrainerListener): () => void {
@@ -141,6 +144,7 @@ export class Trainer {
     await this.run.log(`${this.resumedFrom !== undefined ? `resumed after iteration ${this.resumedFrom}` : 'started'}; backend ${this.backend}`);
     let reason: 'completed' | 'stopped' | 'failed' = 'completed';
     try {
+      if (this.iteration === 0) await this.evaluateHeldOut();
       while (this.iteration < this.config.num_iterations) {
         if (!(await this.waitWhilePaused())) {
           reason = 'stopped';
@@ -158,6 +162,7 @@ export class Trainer {
         }
       }
       if (this.iteration > 0) await this.saveCheckpoint();
+      if (reason === 'completed' && this.iteration > 0) await this.evaluateHeldOut();
     } catch (e) {
       reason = 'failed';
       this.emit({ type: 'error', message: (e as Error).message });
@@ -183,6 +188,24 @@ export class Trainer {
     );
     this.emit({ type: 'checkpoint-saved', iteration: this.iteration, path });
     return path;
+  }
+
+  /** Greedy completions of the held-out prompts, scored: the before/after check of a run. */
+  private async evaluateHeldOut(): Promise<void> {
+    if (!this.heldOut) return;
+    const c = this.config;
+    const result = await evaluate(this.policy, this.tokenizer, this.heldOut, this.rewards, {
+      sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: c.repetition_penalty },
+      maxNewTokens: c.max_new_tokens,
+      useChatTemplate: c.chat_template,
+      stopStrings: c.stop,
+      seed: c.seed,
+      batchSize: c.rollout_batch_size * c.group_size,
+      iteration: this.iteration,
+    });
+    const line = { iteration: this.iteration, prompts: result.prompts, reward: result.total, rewards: result.mean, failures: result.failures, seconds: result.seconds };
+    await this.run.appendEvaluation(line);
+    this.emit({ type: 'evaluation', ...line });
   }
 
   private async waitWhilePaused(): Promise<boolean> {
