@@ -3,6 +3,7 @@ import { BENCH_HELP, benchCommand } from './commands/bench';
 import { EVAL_HELP, evalCommand } from './commands/eval';
 import { GENERATE_HELP, generateCommand } from './commands/generate';
 import { INIT_MODEL_HELP, initModelCommand } from './commands/init-model';
+import { SCHEMA_HELP, schemaCommand } from './commands/schema';
 import { SCORE_HELP, scoreCommand } from './commands/score';
 import { TRAIN_HELP, trainCommand } from './commands/train';
 
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   generate: { run: generateCommand, help: GENERATE_HELP, summary: 'sample completions from a model folder' },
   score: { run: scoreCommand, help: SCORE_HELP, summary: 'per-token log-probabilities of given ids or text' },
   'init-model': { run: initModelCommand, help: INIT_MODEL_HELP, summary: 'write a randomly initialised HF model folder' },
+  schema: { run: schemaCommand, help: SCHEMA_HELP, summary: 'print the JSON Schema of grpo.config.json' },
   bench: { run: benchCommand, help: BENCH_HELP, summary: 'measure generation and training-step speed' },
 };
 
