@@ -169,3 +169,26 @@ test('non-finite updates are skipped and counted, and training stops with a clea
   const m = lines(join(trainer.run.path, 'metrics.jsonl'));
   assert.ok(m.some((x) => x.skipped_updates > 0), 'skips are reported in metrics');
 });
+
+test('commands take effect at iteration boundaries: pause, one step, resume, live learning rate and temperature, stop', async () => {
+  const seen: string[] = [];
+  const run = await train(config({ num_iterations: 6, checkpoint_every: 0 }), undefined, (e, t) => {
+    if (e.type === 'metrics') seen.push(`metrics ${e.iteration}`);
+    if (e.type === 'paused' || e.type === 'resumed') seen.push(`${e.type} ${e.iteration}`);
+    if (e.type === 'metrics' && e.iteration === 1) t.pause();
+    if (e.type === 'paused' && e.iteration === 1) setTimeout(() => t.step(), 20); // one more, then paused again
+    if (e.type === 'paused' && e.iteration === 2) {
+      t.setLive({ learningRate: 0.0005, temperature: 0.7 });
+      setTimeout(() => t.resume(), 20);
+    }
+    if (e.type === 'metrics' && e.iteration === 4) t.stop();
+  });
+  assert.deepEqual(seen, ['metrics 1', 'paused 1', 'metrics 2', 'paused 2', 'resumed 2', 'metrics 3', 'metrics 4']);
+  const m = lines(join(run.runDir, 'metrics.jsonl'));
+  assert.equal(m[1].learning_rate, 0.002);
+  assert.equal(m[2].learning_rate, 0.0005);
+  assert.deepEqual([m[1].temperature, m[2].temperature], [1, 0.7]);
+  const finished = run.events.find((e) => e.type === 'finished') as { reason: string; iteration: number };
+  assert.deepEqual([finished.reason, finished.iteration], ['stopped', 4]);
+  assert.ok(run.events.some((e) => e.type === 'checkpoint-saved' && e.iteration === 4), 'stopping saves a checkpoint');
+});

@@ -269,7 +269,11 @@ export class Trainer {
     if (update.skipped > 0) this.emit({ type: 'warning', message: `iteration ${iteration}: ${update.skipped} update(s) skipped for a NaN or infinite gradient` });
     await this.reference?.afterIteration(this.policy, iteration);
 
-    const metrics = iterationMetrics(iteration, this.dataOrder.epoch, learningRate, rollout, scores, advantages, update, rewardSeconds);
+    const metrics = {
+      ...iterationMetrics(iteration, this.dataOrder.epoch, learningRate, rollout, scores, advantages, update, rewardSeconds),
+      temperature,
+      kl_coef: klCoef,
+    };
     this.state.rewardVersions = this.rewards.versions();
     await this.run.appendMetrics(metrics);
     await this.run.writeRollouts(iteration, rolloutRecords(rollout, scores, advantages.advantages));
