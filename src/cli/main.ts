@@ -5,10 +5,12 @@ import { GENERATE_HELP, generateCommand } from './commands/generate';
 import { INIT_MODEL_HELP, initModelCommand } from './commands/init-model';
 import { SCHEMA_HELP, schemaCommand } from './commands/schema';
 import { SCORE_HELP, scoreCommand } from './commands/score';
+import { SFT_HELP, sftCommand } from './commands/sft';
 import { TRAIN_HELP, trainCommand } from './commands/train';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
   train: { run: trainCommand, help: TRAIN_HELP, summary: 'train a model with GRPO (config file, or the flags of earlier GRPO scripts)' },
+  sft: { run: sftCommand, help: SFT_HELP, summary: 'supervised fine-tuning on prompt/answer pairs (warm starts)' },
   eval: { run: evalCommand, help: EVAL_HELP, summary: 'mean reward of a model over a dataset' },
   generate: { run: generateCommand, help: GENERATE_HELP, summary: 'sample completions from a model folder' },
   score: { run: scoreCommand, help: SCORE_HELP, summary: 'per-token log-probabilities of given ids or text' },

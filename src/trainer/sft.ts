@@ -8,7 +8,8 @@ import { completionLogprobs, packSequences, type SequenceBatch } from './sequenc
 
 export interface SftOptions {
   epochs: number;
-  learningRate: number; // constant: a warm start is short, and a schedule would need its length guessed
+  learningRate: number; // peak
+  schedule: 'linear' | 'constant'; // linear: decays to 0 at the last step, as transformers' Trainer does by default
   batchSize: number; // examples per optimizer step
   seed: number; // example order
   padTokenId: number;
@@ -23,6 +24,7 @@ export interface SftStep {
   totalSteps: number;
   loss: number; // mean negative log-likelihood per answer token in this batch
   gradNorm: number;
+  learningRate: number;
   applied: boolean; // false: the gradient was not finite and the step was skipped
   tokens: number; // real (unpadded) tokens in the batch: prompt and answer
   answerTokens: number;
@@ -71,7 +73,8 @@ export async function trainSft(model: CausalLM, examples: SftExample[], opts: Sf
         );
         const g = lossAndGradients(model.params, () => sftLoss(model, batch));
         const loss = (await g.loss.data())[0];
-        const result = await optimizer.update(g.grads, opts.learningRate);
+        const lr = opts.schedule === 'linear' ? (opts.learningRate * (totalSteps - step)) / totalSteps : opts.learningRate;
+        const result = await optimizer.update(g.grads, lr);
         disposeGradients(g);
         step++;
         const answerTokens = picked.reduce((n, e) => n + e.answerIds.length, 0);
@@ -88,6 +91,7 @@ export async function trainSft(model: CausalLM, examples: SftExample[], opts: Sf
           totalSteps,
           loss,
           gradNorm: result.gradNorm,
+          learningRate: lr,
           applied: result.applied,
           tokens: picked.reduce((n, e) => n + e.promptIds.length + e.answerIds.length, 0),
           answerTokens,

@@ -16,7 +16,8 @@ line. The loss is the mean log-loss of the answer tokens, each answer followed b
 the model learns to stop; prompt tokens are context only. Writes an HF model folder with
 the tokenizer files.
   --epochs N               passes over the dataset (default 3)
-  --learning-rate LR       AdamW, constant (default 5e-5; a tiny model from scratch wants ~3e-3)
+  --learning-rate LR       AdamW peak rate (default 5e-5; a tiny model from scratch wants ~3e-3)
+  --lr-schedule linear|constant   linear decays to 0 at the last step (default linear)
   --batch-size B           examples per step (default 8)
   --max-tokens T           skip examples whose prompt + answer exceed T tokens (default 512)
   --seed S                 example order (default 0)
@@ -32,6 +33,7 @@ export async function sftCommand(argv: string[]): Promise<void> {
     out: { type: 'string' },
     epochs: { type: 'string' },
     'learning-rate': { type: 'string' },
+    'lr-schedule': { type: 'string' },
     'batch-size': { type: 'string' },
     'max-tokens': { type: 'string' },
     seed: { type: 'string' },
@@ -44,6 +46,8 @@ export async function sftCommand(argv: string[]): Promise<void> {
   const outDir = requireString(c, v, 'out');
   const epochs = numberFlag(c, v, 'epochs', 3, { min: 1, integer: true });
   const learningRate = numberFlag(c, v, 'learning-rate', 5e-5, { min: 0 });
+  const schedule = (v['lr-schedule'] as string | undefined) ?? 'linear';
+  if (schedule !== 'linear' && schedule !== 'constant') throw new UserError(`grpo ${c}: --lr-schedule must be linear or constant, got "${schedule}"`);
   const batchSize = numberFlag(c, v, 'batch-size', 8, { min: 1, integer: true });
   const maxTokens = numberFlag(c, v, 'max-tokens', 512, { min: 2, integer: true });
   const seed = numberFlag(c, v, 'seed', 0, { min: 0, integer: true });
@@ -75,7 +79,7 @@ export async function sftCommand(argv: string[]): Promise<void> {
   const summary = await trainSft(
     model,
     examples,
-    { epochs, learningRate, batchSize, seed, padTokenId: tok.padTokenId ?? tok.eosTokenIds[0], optimizer: DEFAULT_ADAMW },
+    { epochs, learningRate, schedule, batchSize, seed, padTokenId: tok.padTokenId ?? tok.eosTokenIds[0], optimizer: DEFAULT_ADAMW },
     report,
   );
   summary.epochLosses.forEach((loss, i) => process.stdout.write(`epoch ${i + 1}/${epochs}: mean loss ${loss.toFixed(4)}\n`));
@@ -100,7 +104,7 @@ function progressPrinter(totalSteps: number): (s: SftStep) => void {
     const width = String(totalSteps).length;
     process.stdout.write(
       `epoch ${s.epoch}/${s.epochs}  step ${String(s.step).padStart(width)}/${totalSteps}  loss ${s.loss.toFixed(4)}  ` +
-        `grad norm ${s.gradNorm.toFixed(2)}  ${Math.round(tokens / seconds)} tokens/s\n`,
+        `grad norm ${s.gradNorm.toFixed(2)}  lr ${s.learningRate.toPrecision(3)}  ${Math.round(tokens / seconds)} tokens/s\n`,
     );
     tokens = 0;
     seconds = 0;
