@@ -1,7 +1,8 @@
 // Bundles the `grpo` command line (and, later, the extension and the webview) with esbuild.
 // Type-checking is a separate step (`npm run typecheck`), as esbuild only strips types.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -31,3 +32,7 @@ const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfj
 for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'))) {
   copyFileSync(join(wasmDist, f), join(outdir, f));
 }
+
+// The JSON Schema of grpo.config.json, from the one declaration of the settings, for
+// editors ("$schema" in a config, and the extension's jsonValidation).
+writeFileSync(join(outdir, 'grpo.config.schema.json'), execFileSync(process.execPath, [join(outdir, 'cli.js'), 'schema']));

@@ -149,6 +149,11 @@ export const TRAINING_CONFIG_FIELDS = {
     default: 30000,
     doc: 'Time limit of one reward-function call, in milliseconds; a call past it is terminated and its samples get NaN. Generous because a batched function scores a whole iteration in one call.',
   }),
+  eval_every: integer({
+    min: 0,
+    default: 0,
+    doc: 'Score the held-out prompts (eval_dataset_path, greedy) every this many iterations, besides before and after training; results go to evaluations.jsonl. 0: only before and after.',
+  }),
   checkpoint_every: integer({ min: 0, default: 10, doc: 'Save a checkpoint every this many iterations (and always when training stops). 0: only when training stops.' }),
   keep_checkpoints: integer({ min: 0, default: 3, doc: 'How many of the newest checkpoints to keep; older ones are deleted. 0 keeps all.' }),
   max_consecutive_nonfinite: integer({

@@ -152,6 +152,8 @@ export class Trainer {
         }
         await this.runIteration(this.iteration + 1);
         this.iteration++;
+        const evalEvery = this.config.eval_every;
+        if (evalEvery > 0 && this.iteration % evalEvery === 0 && this.iteration < this.config.num_iterations) await this.evaluateHeldOut();
         const every = this.config.checkpoint_every;
         if (every > 0 && this.iteration % every === 0 && this.iteration < this.config.num_iterations) await this.saveCheckpoint();
         if (this.state.consecutiveSkipped >= this.config.max_consecutive_nonfinite) {
