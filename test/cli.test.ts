@@ -140,3 +140,19 @@ test('a trainer killed mid-run leaves its checkpoints intact, and --resume finis
   const iterations = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).iteration);
   assert.deepEqual(iterations, [1, 2, 3, 4, 5, 6]);
 });
+
+test('the flags of earlier GRPO scripts train without a config file', () => {
+  const dir = join(work, 'legacy');
+  assert.equal(grpo('init-model', '--arch', 'qwen2', '--out', join(dir, 'model'), '--merges', '16').code, 0);
+  writeFileSync(join(dir, 'data.jsonl'), ['ab', 'cd', 'ef'].map((p) => JSON.stringify({ prompt: p })).join('\n'));
+  writeFileSync(join(dir, 'len.reward.ts'), 'export const length = (s: { completion: string }) => s.completion.length;\n');
+  const r = grpo(
+    'train', '--model_path', join(dir, 'model'), '--dataset_path', join(dir, 'data.jsonl'), '--reward', join(dir, 'len.reward.ts'),
+    '--num_iterations', '2', '--rollout_batch_size', '3', '--group_size', '2', '--learning_rate', '1e-4', '--kl_coef', '0.1', '--max_new_tokens', '4',
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /iteration 2\/2 +reward/);
+  assert.match(r.stdout, /completed after iteration 2/);
+  const bad = grpo('train', '--model_path', join(dir, 'model'), '--dataset_path', join(dir, 'data.jsonl'), '--reward', join(dir, 'len.reward.ts'), '--group_size', '1');
+  assertOneLineError(bad, /group_size/);
+});

@@ -13,8 +13,8 @@ grpo train --model_path DIR --dataset_path FILE --reward FILE [overrides]
 Trains with GRPO. Each run writes .grpo/runs/<id>/ (config, metrics.jsonl, rollouts,
 checkpoints). --resume continues a run exactly from its newest checkpoint.
 Overrides (also the flags of earlier GRPO scripts): --model_path --dataset_path
---num_iterations --rollout_batch_size --group_size --learning_rate --kl_coef --seed
---max_new_tokens --backend. Ctrl-C stops after the current iteration and saves a checkpoint.`;
+--num_iterations --rollout_batch_size --group_size --minibatch_size --learning_rate
+--kl_coef --seed --max_new_tokens --backend. Ctrl-C stops after the current iteration and saves a checkpoint.`;
 
 /** Flags that override a config field of the same name. */
 const OVERRIDES: Record<string, 'string' | 'number'> = {
@@ -23,6 +23,7 @@ const OVERRIDES: Record<string, 'string' | 'number'> = {
   num_iterations: 'number',
   rollout_batch_size: 'number',
   group_size: 'number',
+  minibatch_size: 'number',
   learning_rate: 'number',
   kl_coef: 'number',
   seed: 'number',
@@ -92,6 +93,10 @@ async function resolveConfig(v: Values): Promise<{ config: TrainingConfig; file:
       throw new UserError(`grpo train: --${key} must be a number, got "${String(raw)}"`);
     }
     json[key] = value;
+  }
+  if (file === '(command line)' && json.minibatch_size === undefined && json.rollout_batch_size !== undefined && json.group_size !== undefined) {
+    // Earlier GRPO scripts had no minibatch setting: one optimizer step over the whole rollout.
+    json.minibatch_size = Number(json.rollout_batch_size) * Number(json.group_size);
   }
   const config = parseTrainingConfig(json, file, { baseDir });
   return { config, file, workspaceRoot: baseDir };
