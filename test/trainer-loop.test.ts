@@ -192,3 +192,12 @@ test('commands take effect at iteration boundaries: pause, one step, resume, liv
   assert.deepEqual([finished.reason, finished.iteration], ['stopped', 4]);
   assert.ok(run.events.some((e) => e.type === 'checkpoint-saved' && e.iteration === 4), 'stopping saves a checkpoint');
 });
+
+test('the ratio is exactly 1 with one step per rollout and differs from 1 once a second epoch reuses the rollout', async () => {
+  const one = await train(config({ num_iterations: 1, ppo_epochs: 1, minibatch_size: 8, checkpoint_every: 0 }));
+  const two = await train(config({ num_iterations: 1, ppo_epochs: 2, minibatch_size: 8, checkpoint_every: 0 }));
+  const ratio = (runDir: string) => lines(join(runDir, 'metrics.jsonl'))[0].ratio_mean as number;
+  assert.equal(ratio(one.runDir), 1);
+  assert.notEqual(ratio(two.runDir), 1);
+  assert.ok(Math.abs(ratio(two.runDir) - 1) < 0.5, 'a small learning rate keeps the ratio near 1');
+});

@@ -33,6 +33,7 @@ export function iterationMetrics(
     'clip_ratio/low_mean': update.clipLow,
     'clip_ratio/high_mean': update.clipHigh,
     'clip_ratio/region_mean': update.clipRegion,
+    ratio_mean: update.ratioMean, // exactly 1 with one step per rollout; the ratio is real after that
     entropy: maskedMean(rollout.entropy, rollout.batch.completionMask),
     'completions/mean_length': generated / lengths.length,
     'completions/min_length': Math.min(...lengths),
