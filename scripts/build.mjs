@@ -13,8 +13,13 @@ const outdir = join(root, 'out');
 mkdirSync(outdir, { recursive: true });
 
 await build({
-  // The reward worker runs user code in worker threads; it is its own entry point.
-  entryPoints: { cli: join(root, 'src/cli/main.ts'), 'reward-worker': join(root, 'src/rewards/worker.ts') },
+  // The reward worker runs user code in worker threads; it is its own entry point. The trainer
+  // process is the child the extension forks to train in.
+  entryPoints: {
+    cli: join(root, 'src/cli/main.ts'),
+    'reward-worker': join(root, 'src/rewards/worker.ts'),
+    'trainer-process': join(root, 'src/trainer-process/main.ts'),
+  },
   outdir,
   bundle: true,
   platform: 'node',
@@ -25,6 +30,19 @@ await build({
   // Optional native backends: loaded at run time only where the user has installed them.
   // esbuild compiles user reward files at run time and must find its own binary.
   external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'esbuild'],
+});
+
+// The dashboard webview: a browser bundle (out/webview.js, with its styles as out/webview.css).
+await build({
+  entryPoints: { webview: join(root, 'webview/main.ts') },
+  outdir,
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
 });
 
 // The wasm backend loads its .wasm binaries from next to the running script.

@@ -175,7 +175,11 @@ export class Trainer {
     }
   }
 
-  /** Saves a checkpoint of the state after the last completed iteration. */
+  /**
+   * Saves a checkpoint of the state after the last completed iteration. Call it only between
+   * iterations (paused, or from an event of a finished iteration): mid-iteration the weights
+   * are being updated while it reads them.
+   */
   async saveCheckpoint(): Promise<string> {
     const path = await saveCheckpoint(
       this.run.checkpointsDir,

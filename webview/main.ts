@@ -1,0 +1,108 @@
+// The dashboard webview: receives host messages (checked on receipt), keeps the state,
+// and redraws charts, alerts, controls and the rollout browser from it.
+import './styles.css';
+import { hostMessageProblem, type HostMessage, type WebviewMessage } from '../src/protocol/dashboard-messages';
+import { detectAlerts } from './alerts';
+import { renderAlerts } from './alerts-render';
+import { ChartBoard } from './charts';
+import { Controls } from './controls';
+import { applyHostMessage, emptyState, pickIteration, rolloutToRequest, type DashboardState } from './dashboard-state';
+import { chartSpecs } from './metric-series';
+import { RolloutBrowser } from './rollout-browser';
+import { themePalette } from './theme';
+import type { TokenColouring } from './token-values';
+
+interface VsCodeApi {
+  postMessage(message: WebviewMessage): void;
+  getState(): unknown;
+  setState(state: ViewState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+/** What survives the webview being hidden and shown again; the rest comes with the snapshot. */
+interface ViewState {
+  pickedIteration: number | null;
+  colouring: TokenColouring;
+}
+
+const vscode = acquireVsCodeApi();
+const saved = vscode.getState() as Partial<ViewState> | undefined;
+let view: ViewState = { pickedIteration: saved?.pickedIteration ?? null, colouring: saved?.colouring ?? 'logprob' };
+let state: DashboardState = pickIteration(emptyState(), view.pickedIteration);
+let requested: number | null = null; // the rollout asked of the host and not yet arrived
+
+const post = (m: WebviewMessage) => vscode.postMessage(m);
+const readVariable = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name);
+
+const header = document.createElement('header');
+const runName = document.createElement('h1');
+const statusLine = document.createElement('span');
+statusLine.className = 'status';
+header.append(runName, statusLine);
+const controls = new Controls(post);
+const alerts = document.createElement('section');
+alerts.className = 'alert-box';
+const chartsBox = document.createElement('section');
+chartsBox.className = 'charts';
+const chartNote = document.createElement('p');
+chartNote.className = 'chart-note';
+chartNote.textContent = 'Dashed vertical lines: a reward file changed version before that iteration.';
+const chartGrid = document.createElement('div');
+chartGrid.className = 'chart-grid';
+chartsBox.append(chartNote, chartGrid);
+const charts = new ChartBoard(chartGrid, themePalette(readVariable));
+const browser = new RolloutBrowser(view.colouring, {
+  pick: (iteration) => {
+    state = pickIteration(state, iteration);
+    saveView({ pickedIteration: iteration });
+    render();
+  },
+  colour: (colouring) => {
+    saveView({ colouring });
+    browser.update(state);
+  },
+  open: (iteration, group, member) => post({ type: 'open-completion', iteration, group, member }),
+});
+document.body.append(header, controls.element, alerts, chartsBox, browser.element);
+
+function saveView(change: Partial<ViewState>): void {
+  view = { ...view, ...change };
+  vscode.setState(view);
+}
+
+function statusText(s: DashboardState): string {
+  const st = s.status;
+  const at = `iteration ${st.iteration}`;
+  const base = st.state === 'paused' ? `paused after ${at}` : st.state === 'running' ? `running, ${at} done` : `${st.state} (${at})`;
+  return `${s.run?.readOnly ? 'past run, read-only · ' : ''}${base}${st.message ? ` · ${st.message}` : ''}`;
+}
+
+function render(): void {
+  runName.textContent = state.run ? `GRPO run ${state.run.name}` : 'GRPO run';
+  statusLine.textContent = statusText(state);
+  if (state.run) controls.update(state.run, state.status);
+  else controls.element.hidden = true;
+  const found = detectAlerts({ metrics: state.metrics, rollout: state.rollout, failures: state.failures, maxNewTokens: state.run?.maxNewTokens ?? 0 });
+  alerts.replaceChildren(renderAlerts(document, found));
+  charts.render(chartSpecs(state.metrics));
+  browser.update(state);
+  const wanted = rolloutToRequest(state);
+  if (wanted !== null && wanted !== requested) post({ type: 'request-rollouts', iteration: wanted });
+  requested = wanted;
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const problem = hostMessageProblem(event.data);
+  if (problem) {
+    console.error(`GRPO dashboard: ignored a host message: ${problem}`);
+    return;
+  }
+  state = applyHostMessage(state, event.data as HostMessage);
+  render();
+});
+
+// VS Code swaps the theme's variables and the body's class together.
+new MutationObserver(() => charts.setPalette(themePalette(readVariable))).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+render();
+post({ type: 'ready' });

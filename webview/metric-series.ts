@@ -1,0 +1,153 @@
+// metrics.jsonl lines -> what each chart draws: lines per iteration, optional bands around
+// them, and the iterations where a reward file changed version. No chart.js here, so the
+// mapping is tested in Node; charts.ts only draws these.
+import { metricValue, type MetricsLine } from '../src/protocol/dashboard-messages';
+
+export interface Point {
+  x: number; // iteration
+  y: number | null; // null draws a gap (a NaN metric, or one this iteration lacks)
+}
+
+export interface Series {
+  label: string;
+  points: Point[];
+  /** Shaded range drawn around the line, e.g. mean +- std. */
+  band?: { label: string; low: Point[]; high: Point[] };
+}
+
+export interface ChartSpec {
+  id: string;
+  title: string;
+  series: Series[];
+  /** Iterations where any reward file's version differs from the iteration before. */
+  markers: number[];
+}
+
+interface LineDef {
+  metric: string;
+  label: string;
+  band?: { label: string } & ({ std: string } | { low: string; high: string });
+}
+
+interface ChartDef {
+  id: string;
+  title: string;
+  lines: LineDef[];
+}
+
+const REWARD_FN = /^rewards\/(.+)\/mean$/;
+
+/** Charts after the reward ones, in the order they are shown. */
+const FIXED_CHARTS: ChartDef[] = [
+  { id: 'kl', title: 'KL to reference', lines: [{ metric: 'kl', label: 'kl' }] },
+  { id: 'loss', title: 'Loss', lines: [{ metric: 'loss', label: 'loss' }] },
+  {
+    id: 'clip',
+    title: 'Clip ratios',
+    lines: [
+      { metric: 'clip_ratio/low_mean', label: 'low' },
+      { metric: 'clip_ratio/high_mean', label: 'high' },
+      { metric: 'clip_ratio/region_mean', label: 'region' },
+    ],
+  },
+  { id: 'entropy', title: 'Entropy', lines: [{ metric: 'entropy', label: 'entropy' }] },
+  {
+    id: 'length',
+    title: 'Completion length (tokens)',
+    lines: [
+      {
+        metric: 'completions/mean_length',
+        label: 'mean',
+        band: { label: 'min to max', low: 'completions/min_length', high: 'completions/max_length' },
+      },
+    ],
+  },
+  {
+    id: 'shares',
+    title: 'Zero-variance groups and truncated completions',
+    lines: [
+      { metric: 'frac_reward_zero_std', label: 'zero-variance groups' },
+      { metric: 'completions/clipped_ratio', label: 'truncated' },
+    ],
+  },
+  { id: 'throughput', title: 'Generation tokens per second', lines: [{ metric: 'tokens_per_second/generate', label: 'tokens/s' }] },
+  { id: 'lr', title: 'Learning rate', lines: [{ metric: 'learning_rate', label: 'learning rate' }] },
+];
+
+/** Reward function names in the order they first appear in the metrics. */
+export function rewardFunctionNames(metrics: readonly MetricsLine[]): string[] {
+  const names = new Set<string>();
+  for (const line of metrics) {
+    for (const key of Object.keys(line)) {
+      const m = REWARD_FN.exec(key);
+      if (m) names.add(m[1]);
+    }
+  }
+  return [...names];
+}
+
+/** Iterations whose reward_versions differ from the previous line's (a file edited, added or dropped). */
+export function versionChanges(metrics: readonly MetricsLine[]): number[] {
+  const changes: number[] = [];
+  let previous: Record<string, string> | undefined;
+  for (const line of byIteration(metrics)) {
+    const v = line.reward_versions;
+    if (typeof v !== 'object' || v === null) continue;
+    if (previous && !sameVersions(previous, v)) changes.push(line.iteration);
+    previous = v;
+  }
+  return changes;
+}
+
+function sameVersions(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+function byIteration(metrics: readonly MetricsLine[]): MetricsLine[] {
+  return [...metrics].sort((a, b) => a.iteration - b.iteration);
+}
+
+function points(lines: readonly MetricsLine[], value: (line: MetricsLine) => number): Point[] {
+  return lines.map((line) => {
+    const y = value(line);
+    return { x: line.iteration, y: Number.isFinite(y) ? y : null };
+  });
+}
+
+function series(lines: readonly MetricsLine[], def: LineDef): Series {
+  const s: Series = { label: def.label, points: points(lines, (l) => metricValue(l, def.metric)) };
+  const band = def.band;
+  if (band && 'std' in band) {
+    s.band = {
+      label: band.label,
+      low: points(lines, (l) => metricValue(l, def.metric) - metricValue(l, band.std)),
+      high: points(lines, (l) => metricValue(l, def.metric) + metricValue(l, band.std)),
+    };
+  } else if (band) {
+    s.band = { label: band.label, low: points(lines, (l) => metricValue(l, band.low)), high: points(lines, (l) => metricValue(l, band.high)) };
+  }
+  return s;
+}
+
+/**
+ * Every chart of the dashboard: total reward (+- reward_std, the mean within-group std),
+ * one per reward function (+- its std), then the fixed ones. A chart whose metrics never
+ * appear is left out.
+ */
+export function chartSpecs(metrics: readonly MetricsLine[]): ChartSpec[] {
+  const lines = byIteration(metrics);
+  const markers = versionChanges(lines);
+  const defs: ChartDef[] = [
+    { id: 'reward', title: 'Reward', lines: [{ metric: 'reward', label: 'reward', band: { label: '± std within groups', std: 'reward_std' } }] },
+    ...rewardFunctionNames(lines).map((fn) => ({
+      id: `reward-fn:${fn}`,
+      title: `Reward: ${fn}`,
+      lines: [{ metric: `rewards/${fn}/mean`, label: fn, band: { label: '± std', std: `rewards/${fn}/std` } }],
+    })),
+    ...FIXED_CHARTS,
+  ];
+  return defs
+    .filter((d) => d.lines.some((l) => lines.some((line) => l.metric in line)))
+    .map((d) => ({ id: d.id, title: d.title, series: d.lines.map((l) => series(lines, l)), markers }));
+}
