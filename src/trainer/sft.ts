@@ -60,7 +60,7 @@ export async function trainSft(model: CausalLM, examples: SftExample[], opts: Sf
   let skippedSteps = 0;
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-      const order = shuffled(examples.length, rng);
+      const order = rng.permutation(examples.length);
       let lossSum = 0;
       let tokenSum = 0;
       for (let start = 0; start < order.length; start += opts.batchSize) {
@@ -106,12 +106,3 @@ export async function trainSft(model: CausalLM, examples: SftExample[], opts: Sf
   return { steps: step, skippedSteps, epochLosses };
 }
 
-/** A fresh permutation of 0..n-1 (Fisher-Yates), drawn from `rng`. */
-function shuffled(n: number, rng: Rng): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}
