@@ -32,6 +32,19 @@ await build({
   external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'esbuild'],
 });
 
+// The VS Code extension host: `vscode` is provided by the editor at run time.
+await build({
+  entryPoints: { extension: join(root, 'src/extension/extension.ts') },
+  outdir,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'esbuild'],
+});
+
 // The dashboard webview: a browser bundle (out/webview.js, with its styles as out/webview.css).
 await build({
   entryPoints: { webview: join(root, 'webview/main.ts') },

@@ -1,0 +1,12 @@
+// Every command the extension contributes, declared once; package.json's `contributes.commands`
+// lists the same ids.
+export enum CommandId {
+  StartTraining = 'grpo.startTraining',
+  StopTraining = 'grpo.stopTraining',
+  PauseTraining = 'grpo.pauseTraining',
+  ResumeTraining = 'grpo.resumeTraining',
+  RunOneIteration = 'grpo.runOneIteration',
+  SaveCheckpointNow = 'grpo.saveCheckpointNow',
+  NewTrainingConfig = 'grpo.newTrainingConfig',
+  ShowLog = 'grpo.showLog',
+}

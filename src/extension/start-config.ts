@@ -1,0 +1,32 @@
+// The `start` command the extension sends: the config file checked here first, so that a
+// mistake shows before a process is forked, with the editor's settings applied on top.
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UserError } from '../errors';
+import type { StartCommand } from '../protocol/trainer-messages';
+import { parseTrainingConfig, trainingConfigWarnings, type TrainingConfig } from '../trainer/config';
+import type { GrpoSettings } from './settings';
+
+export interface PreparedStart {
+  start: Omit<StartCommand, 'type'>;
+  config: TrainingConfig;
+  warnings: string[];
+}
+
+/**
+ * Reads and checks `configFile` (relative paths from its own folder, so the run gets absolute
+ * ones), applies `grpo.rewardTimeoutMs` as reward_timeout_ms where set, and sends the result
+ * inline; reward imports resolve from `workspaceRoot`.
+ */
+export function prepareStart(configFile: string, workspaceRoot: string, settings: GrpoSettings): PreparedStart {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(configFile, 'utf8'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : (e as Error).message;
+    throw new UserError(`${configFile}: cannot read the training config (${why}); fix the file or the grpo.configFile setting`);
+  }
+  let config = parseTrainingConfig(json, configFile, { baseDir: dirname(configFile) });
+  if (settings.rewardTimeoutMs > 0) config = { ...config, reward_timeout_ms: settings.rewardTimeoutMs };
+  return { start: { config: { ...config }, workspaceRoot }, config, warnings: trainingConfigWarnings(config, configFile) };
+}

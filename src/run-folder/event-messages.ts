@@ -1,0 +1,62 @@
+import type { HostMessage, MetricsLine, TrainerStatus } from '../protocol/dashboard-messages';
+import type { TrainerEvent } from '../trainer/events';
+import type { DecodeToken, RunFolder } from './run-folder';
+import { rolloutsMessage } from './snapshot';
+
+/**
+ * Turns a training session's events into dashboard messages. It remembers the iterations
+ * completed, which the status of a pause or an error does not carry, and the status last
+ * sent, for the snapshot of a dashboard opened mid-run.
+ */
+export class DashboardEvents {
+  private current: TrainerStatus = { state: 'starting', iteration: 0 };
+
+  constructor(
+    private readonly folder: RunFolder,
+    /** May still be loading: only a `metrics` event needs it. */
+    private readonly decodeToken: DecodeToken | Promise<DecodeToken>,
+  ) {}
+
+  get status(): TrainerStatus {
+    return this.current;
+  }
+
+  /** The messages for `event`, in order; [] for events the dashboard does not show. */
+  async messagesFor(event: TrainerEvent): Promise<HostMessage[]> {
+    switch (event.type) {
+      case 'run-started':
+        return [this.setStatus({ state: 'running', iteration: event.resumedFrom ?? 0 })];
+      case 'metrics': {
+        this.current = { ...this.current, iteration: event.iteration };
+        // NaN metrics become null, as in metrics.jsonl and the snapshot.
+        const metrics = JSON.parse(JSON.stringify(event.metrics)) as MetricsLine;
+        const rollouts = await rolloutsMessage(this.folder, event.iteration, await this.decodeToken);
+        return rollouts ? [{ type: 'metrics', metrics }, rollouts] : [{ type: 'metrics', metrics }];
+      }
+      case 'rewards-scored':
+        return event.failed.length > 0 ? [{ type: 'reward-failures', iteration: event.iteration, failed: event.failed }] : [];
+      case 'paused':
+        return [this.setStatus({ state: 'paused', iteration: event.iteration })];
+      case 'resumed':
+        return [this.setStatus({ state: 'running', iteration: event.iteration })];
+      case 'error':
+        return [this.setStatus({ state: 'failed', iteration: this.current.iteration, message: event.message })];
+      case 'finished':
+        return [
+          this.setStatus(
+            event.reason === 'failed'
+              ? { state: 'failed', iteration: event.iteration, message: this.current.message }
+              : { state: 'finished', iteration: event.iteration, message: event.reason === 'stopped' ? 'stopped' : undefined },
+          ),
+        ];
+      default:
+        return [];
+    }
+  }
+
+  /** A status the session knows before any event says so (e.g. `stopping` after Stop). */
+  setStatus(status: TrainerStatus): HostMessage {
+    this.current = status;
+    return { type: 'status', status };
+  }
+}
