@@ -9,4 +9,6 @@ export enum CommandId {
   SaveCheckpointNow = 'grpo.saveCheckpointNow',
   NewTrainingConfig = 'grpo.newTrainingConfig',
   ShowLog = 'grpo.showLog',
+  OpenDashboard = 'grpo.openDashboard',
+  OpenRun = 'grpo.openRun',
 }

@@ -1,5 +1,6 @@
 // What the commands share: the run slot, the log channel, and where the extension's bundle lives.
 import type * as vscode from 'vscode';
+import type { Dashboards } from './dashboard/dashboards';
 import type { SessionSlot } from './session-slot';
 
 export interface HostState {
@@ -8,4 +9,6 @@ export interface HostState {
   output: vscode.OutputChannel;
   /** The extension's folder; out/trainer-process.js is inside it. */
   extensionPath: string;
+  /** The open dashboards, one per run folder. */
+  dashboards: Dashboards;
 }
