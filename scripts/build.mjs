@@ -12,7 +12,13 @@ const require = createRequire(import.meta.url);
 const outdir = join(root, 'out');
 mkdirSync(outdir, { recursive: true });
 
+// Optional native backends: loaded at run time only where the user has installed them.
+// esbuild compiles user reward files at run time and must find its own binary.
+const runtimeExternals = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'esbuild'];
+const nodeBundle = { outdir, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+
 await build({
+  ...nodeBundle,
   // The reward worker runs user code in worker threads; it is its own entry point. The trainer
   // process is the child the extension forks to train in.
   entryPoints: {
@@ -20,29 +26,14 @@ await build({
     'reward-worker': join(root, 'src/rewards/worker.ts'),
     'trainer-process': join(root, 'src/trainer-process/main.ts'),
   },
-  outdir,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: true,
-  logLevel: 'warning',
-  // Optional native backends: loaded at run time only where the user has installed them.
-  // esbuild compiles user reward files at run time and must find its own binary.
-  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'esbuild'],
+  external: runtimeExternals,
 });
 
 // The VS Code extension host: `vscode` is provided by the editor at run time.
 await build({
+  ...nodeBundle,
   entryPoints: { extension: join(root, 'src/extension/extension.ts') },
-  outdir,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: true,
-  logLevel: 'warning',
-  external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'esbuild'],
+  external: ['vscode', ...runtimeExternals],
 });
 
 // The dashboard webview: a browser bundle (out/webview.js, with its styles as out/webview.css).

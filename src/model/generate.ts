@@ -31,6 +31,12 @@ export interface Completion {
   stopTextLength?: number; // with a stop string: characters of decoded text before it
 }
 
+/** A completion's text: decoded, and cut before the stop string that ended it. */
+export function completionText(c: Completion, decode: (ids: number[]) => string): string {
+  const text = decode(c.ids);
+  return c.stopTextLength !== undefined ? text.slice(0, c.stopTextLength) : text;
+}
+
 /** Once this share of the rows has finished, the cache is compacted to the live rows. */
 const COMPACT_FRACTION = 0.25;
 

@@ -81,8 +81,14 @@ export function renderPrompt(row: PromptRow, tokenizer: Tokenizer, useChatTempla
   return tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
 }
 
-/** Prompt token ids; a chat template writes its own BOS, plain text gets the tokenizer's. */
-export function encodePrompt(row: PromptRow, tokenizer: Tokenizer, useChatTemplate: boolean): number[] {
+/** The prompt as the model sees it, and its token ids: a chat template writes its own BOS, plain text gets the tokenizer's. */
+export function preparePrompt(row: PromptRow, tokenizer: Tokenizer, useChatTemplate: boolean): { text: string; ids: number[] } {
   const chat = useChatTemplate || typeof row.prompt !== 'string';
-  return tokenizer.encode(renderPrompt(row, tokenizer, useChatTemplate), { addSpecialTokens: !chat });
+  const text = renderPrompt(row, tokenizer, useChatTemplate);
+  return { text, ids: tokenizer.encode(text, { addSpecialTokens: !chat }) };
+}
+
+/** Prompt token ids only. */
+export function encodePrompt(row: PromptRow, tokenizer: Tokenizer, useChatTemplate: boolean): number[] {
+  return preparePrompt(row, tokenizer, useChatTemplate).ids;
 }

@@ -1,9 +1,9 @@
 import type { CausalLM } from '../model/causal-lm';
-import { generate } from '../model/generate';
+import { completionText, generate } from '../model/generate';
 import { DEFAULT_SAMPLING, type SamplingOptions } from '../model/sampling';
 import type { RewardRunner } from '../rewards/runner';
 import type { Tokenizer } from '../tokenizer/tokenizer';
-import { encodePrompt, renderPrompt, type PromptRow } from './dataset';
+import { preparePrompt, type PromptRow } from './dataset';
 
 export interface EvaluationOptions {
   sampling: SamplingOptions; // temperature 0 for greedy
@@ -33,17 +33,14 @@ export async function evaluate(model: CausalLM, tokenizer: Tokenizer, rows: Prom
   let totalN = 0;
   for (let start = 0; start < rows.length; start += o.batchSize) {
     const batch = rows.slice(start, start + o.batchSize);
+    const prompts = batch.map((r) => preparePrompt(r, tokenizer, o.useChatTemplate));
     const out = await generate(
       model,
-      batch.map((r) => encodePrompt(r, tokenizer, o.useChatTemplate)),
+      prompts.map((p) => p.ids),
       { ...DEFAULT_SAMPLING, ...o.sampling, maxNewTokens: o.maxNewTokens, groupSize: 1, eosTokenIds, padTokenId: tokenizer.padTokenId ?? eosTokenIds[0] ?? 0, seed: o.seed + start, stopStrings: o.stopStrings, decode },
     );
     const scores = await rewards.score(
-      batch.map((r, i) => {
-        const c = out[i][0];
-        const text = decode(c.ids);
-        return { prompt: renderPrompt(r, tokenizer, o.useChatTemplate), completion: c.stopTextLength !== undefined ? text.slice(0, c.stopTextLength) : text, completionIds: c.ids, row: r.row };
-      }),
+      batch.map((r, i) => ({ prompt: prompts[i].text, completion: completionText(out[i][0], decode), completionIds: out[i][0].ids, row: r.row })),
       o.iteration,
     );
     for (const f of scores.functions) {

@@ -61,7 +61,8 @@ function mean(xs: ArrayLike<number>): number {
   return xs.length ? s / xs.length : NaN;
 }
 
-function nanMean(xs: ArrayLike<number>): number {
+/** Mean of the finite values; NaN when there are none. */
+export function nanMean(xs: ArrayLike<number>): number {
   let s = 0;
   let n = 0;
   for (let i = 0; i < xs.length; i++) if (Number.isFinite(xs[i])) (s += xs[i]), n++;

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CausalLM } from '../model/causal-lm';
-import { generate, type FinishReason } from '../model/generate';
+import { completionText, generate, type FinishReason } from '../model/generate';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import type { TrainingConfig } from './config';
-import { encodePrompt, renderPrompt, type PromptRow } from './dataset';
+import { preparePrompt, type PromptRow } from './dataset';
 import type { ReferenceModel } from './reference';
 import { completionLogits, packSequences, type SequenceBatch } from './sequence-batch';
 import { tokenEntropy } from './token-entropy';
@@ -47,7 +47,8 @@ export async function runRollout(
   opts: RolloutOptions,
 ): Promise<Rollout> {
   const g = config.group_size;
-  const promptIds = rows.map((r) => encodePrompt(r, tokenizer, config.chat_template).slice(-config.max_prompt_tokens));
+  const prompts = rows.map((r) => preparePrompt(r, tokenizer, config.chat_template));
+  const promptIds = prompts.map((p) => p.ids.slice(-config.max_prompt_tokens));
   const eosTokenIds = [...new Set([...tokenizer.eosTokenIds, ...policy.config.eosTokenIds])];
   const padTokenId = tokenizer.padTokenId ?? eosTokenIds[0] ?? 0;
   const decode = (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
@@ -71,18 +72,15 @@ export async function runRollout(
   const generateSeconds = (performance.now() - started) / 1000;
 
   const samples: RolloutSample[] = groups.flatMap((group, gi) =>
-    group.map((c, member) => {
-      const text = decode(c.ids);
-      return {
-        rowIndex: rows[gi].index,
-        group: gi,
-        member,
-        prompt: renderPrompt(rows[gi], tokenizer, config.chat_template),
-        completion: c.stopTextLength !== undefined ? text.slice(0, c.stopTextLength) : text,
-        completionIds: c.ids,
-        finishReason: c.finishReason,
-      };
-    }),
+    group.map((c, member) => ({
+      rowIndex: rows[gi].index,
+      group: gi,
+      member,
+      prompt: prompts[gi].text,
+      completion: completionText(c, decode),
+      completionIds: c.ids,
+      finishReason: c.finishReason,
+    })),
   );
 
   const scoreStart = performance.now();

@@ -14,7 +14,7 @@ import { DataOrder } from './data-order';
 import { evaluate } from './evaluate';
 import { loadPromptDataset, type PromptRow } from './dataset';
 import type { TrainerEvent, TrainerListener } from './events';
-import { iterationMetrics } from './iteration-metrics';
+import { iterationMetrics, nanMean } from './iteration-metrics';
 import { learningRateAt } from './learning-rate';
 import { AdamW } from './optimizer';
 import { updatePolicy } from './policy-update';
@@ -256,7 +256,7 @@ export class Trainer {
     const rewardSeconds = (performance.now() - rewardStart) / 1000;
     const advantages = computeAdvantages(scores.total, c.group_size, c.scale_rewards);
     const failed = scores.functions.filter((f) => f.errors.length > 0).map((f) => ({ fn: f.name, errors: f.errors }));
-    this.emit({ type: 'rewards-scored', iteration, mean: mean(scores.total), std: mean(advantages.groupStd), failed });
+    this.emit({ type: 'rewards-scored', iteration, mean: nanMean(scores.total), std: nanMean(advantages.groupStd), failed });
 
     const mask = c.mask_truncated_completions
       ? maskTruncatedCompletions(rollout.batch.completionMask, rollout.batch.completionLength, rollout.samples.map((s) => s.finishReason === 'length'))
@@ -306,11 +306,4 @@ async function startRewards(config: TrainingConfig, workspaceRoot: string): Prom
     config.rewards.map((r) => ({ file: r.file, functions: r.functions, weight: r.weight })),
     { workspaceRoot, timeoutMs: config.reward_timeout_ms },
   );
-}
-
-function mean(xs: ArrayLike<number>): number {
-  let s = 0;
-  let n = 0;
-  for (let i = 0; i < xs.length; i++) if (Number.isFinite(xs[i])) (s += xs[i]), n++;
-  return n ? s / n : NaN;
 }

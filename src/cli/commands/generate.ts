@@ -1,5 +1,5 @@
 import { UserError } from '../../errors';
-import { generate } from '../../model/generate';
+import { completionText, generate } from '../../model/generate';
 import { DEFAULT_SAMPLING } from '../../model/sampling';
 import { numberFlag, parseFlags } from '../args';
 import { BACKEND_FLAG, loadModelFolder, startBackend } from '../session';
@@ -58,6 +58,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   // A chat template writes its own BOS where the model wants one.
   const promptIds = texts.map((t) => tok.encode(t, { addSpecialTokens: !v.chat }));
   const eosTokenIds = [...new Set([...tok.eosTokenIds, ...model.config.eosTokenIds])];
+  const decode = (ids: number[]) => tok.decode(ids, { skipSpecialTokens: true });
   const started = performance.now();
   let firstStep = 0;
   const out = await generate(model, promptIds, {
@@ -68,7 +69,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     padTokenId: tok.padTokenId ?? eosTokenIds[0] ?? 0,
     seed,
     stopStrings,
-    decode: (ids) => tok.decode(ids, { skipSpecialTokens: true }),
+    decode,
     onStep: (p) => {
       if (p.step === 1) firstStep = performance.now();
     },
@@ -78,10 +79,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const decodeSeconds = firstStep ? (performance.now() - firstStep) / 1000 : seconds;
   const results = out.map((group, p) => ({
     prompt: prompts[p],
-    completions: group.map((x) => {
-      const full = tok.decode(x.ids, { skipSpecialTokens: true });
-      return { text: x.stopTextLength !== undefined ? full.slice(0, x.stopTextLength) : full, ids: x.ids, finish_reason: x.finishReason };
-    }),
+    completions: group.map((x) => ({ text: completionText(x, decode), ids: x.ids, finish_reason: x.finishReason })),
   }));
   if (v.json) {
     const timing = { seconds, generated_tokens: generated, decode_tokens_per_second: generated / decodeSeconds };
