@@ -35,7 +35,7 @@ function setup(withSession: boolean) {
     },
     (m) => page.push(m),
   );
-  return { runDir, channel, page, commands, liveChanges, opened, log, errors };
+  return { runDir, channel, page, commands, liveChanges, opened, log, errors, controls };
 }
 
 test('nothing reaches the page before ready; then the snapshot, then what was held, in order', async () => {
@@ -61,6 +61,21 @@ test('a page torn down holds messages again until its next ready, which brings a
   assert.equal(page.length, 1);
   await channel.receive({ type: 'ready' });
   assert.deepEqual(page.map((m) => m.type), ['snapshot', 'snapshot', 'status']);
+});
+
+test('a read-only dashboard whose run a session starts training gets a live snapshot and passes controls on', async () => {
+  const { channel, page, commands, controls } = setup(false);
+  await channel.receive({ type: 'ready' });
+  await channel.receive({ type: 'control', action: 'pause' });
+  assert.deepEqual(commands, [], 'read-only: nothing to control');
+  await channel.attachControls(controls);
+  assert.deepEqual(page.map((m) => m.type), ['snapshot', 'snapshot']);
+  const [before, after] = page as Extract<HostMessage, { type: 'snapshot' }>[];
+  assert.equal(before.run.readOnly, true);
+  assert.equal(after.run.readOnly, false);
+  assert.deepEqual(after.status, { state: 'running', iteration: 2 });
+  await channel.receive({ type: 'control', action: 'pause' });
+  assert.deepEqual(commands, ['pause']);
 });
 
 test('controls and live settings reach the session', async () => {

@@ -21,6 +21,7 @@ const snapshot: HostMessage = {
   rolloutIterations: [1, 2],
   rollouts: { iteration: 2, completions: [completion({ group: 0, member: 0, ref_logprobs: [-0.4, -0.6] })] },
   rewardFailures: [{ iteration: 2, failed: [{ fn: 'exact', errors: [{ kind: 'threw', message: 'boom', stack: 'at exact (rewards/exact.reward.ts:3:9)', samples: [0, 3] }] }] }],
+  evaluations: [{ iteration: 0, prompts: 4, reward: null, rewards: { exact: null } }],
 };
 
 describe('host -> webview messages', () => {

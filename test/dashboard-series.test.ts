@@ -48,6 +48,23 @@ describe('chartSpecs', () => {
     assert.deepEqual(full.find((c) => c.id === 'clip')!.series.map((s) => s.label), ['low', 'high', 'region']);
   });
 
+  it('draws held-out evaluations after the reward chart: the total, and each function when there are several', () => {
+    const evaluations = [
+      { iteration: 4, prompts: 8, reward: 0.75, rewards: { exact: 0.5, format: 1 } },
+      { iteration: 0, prompts: 8, reward: null, rewards: { exact: 0.25, format: null } },
+    ];
+    const specs = chartSpecs(metrics, evaluations);
+    assert.deepEqual(specs.slice(0, 2).map((s) => s.id), ['reward', 'heldout']);
+    const heldOut = specs[1];
+    assert.deepEqual(heldOut.series.map((s) => s.label), ['total', 'exact', 'format']);
+    assert.deepEqual(heldOut.series[0].points, [{ x: 0, y: null }, { x: 4, y: 0.75 }]);
+    assert.deepEqual(heldOut.series[2].points.map((p) => p.y), [null, 1]);
+    assert.deepEqual(heldOut.markers, [3, 5]);
+    const single = chartSpecs(metrics, [{ iteration: 0, prompts: 8, reward: 0.5, rewards: { exact: 0.5 } }]).find((c) => c.id === 'heldout')!;
+    assert.deepEqual(single.series.map((s) => s.label), ['total']);
+    assert.equal(chartSpecs(metrics).find((c) => c.id === 'heldout'), undefined, 'no evaluations, no chart');
+  });
+
   it('marks every chart at iterations where a reward file changed, was added, or was dropped', () => {
     assert.deepEqual(versionChanges(metrics), [3, 5]);
     for (const spec of chartSpecs(metrics)) assert.deepEqual(spec.markers, [3, 5], spec.id);

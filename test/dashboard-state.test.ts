@@ -15,6 +15,7 @@ const snapshot = {
   rolloutIterations: [2, 1],
   rollouts: { iteration: 2, completions: [completion({ group: 0, member: 0 })] },
   rewardFailures: [],
+  evaluations: [{ iteration: 0, prompts: 4, reward: 0.25, rewards: { exact: 0.25 } }],
 };
 
 describe('dashboard state', () => {
@@ -50,6 +51,13 @@ describe('dashboard state', () => {
     assert.equal(rolloutToRequest(s), null);
     s = pickIteration(s, null);
     assert.equal(rolloutToRequest(s), 4);
+  });
+
+  it('keeps one evaluation per iteration, in order, from the snapshot and from evaluation messages', () => {
+    let s = applyHostMessage(emptyState(), snapshot);
+    s = applyHostMessage(s, { type: 'evaluation', evaluation: { iteration: 2, prompts: 4, reward: 0.5, rewards: { exact: 0.5 } } });
+    s = applyHostMessage(s, { type: 'evaluation', evaluation: { iteration: 2, prompts: 4, reward: 0.75, rewards: { exact: 0.75 } } });
+    assert.deepEqual(s.evaluations.map((e) => [e.iteration, e.reward]), [[0, 0.25], [2, 0.75]]);
   });
 
   it('takes status, settings and reward failures', () => {

@@ -101,6 +101,10 @@ test('trainer events: metrics bring that iteration\'s rollouts; failures, pauses
   assert.deepEqual(await events.messagesFor({ type: 'rewards-scored', iteration: 3, mean: 0, std: 0, failed }), [{ type: 'reward-failures', iteration: 3, failed }]);
   assert.deepEqual(await events.messagesFor({ type: 'rewards-scored', iteration: 3, mean: 0, std: 0, failed: [] }), []);
 
+  const evaluation = await events.messagesFor({ type: 'evaluation', iteration: 2, prompts: 4, reward: NaN, rewards: { exact: 0.5 }, failures: { exact: 1 }, seconds: 3 });
+  assert.deepEqual(evaluation, [{ type: 'evaluation', evaluation: { iteration: 2, prompts: 4, reward: null, rewards: { exact: 0.5 } } }]);
+  assert.equal(hostMessageProblem(evaluation[0]), undefined);
+
   assert.deepEqual(await events.messagesFor({ type: 'paused', iteration: 2 }), [{ type: 'status', status: { state: 'paused', iteration: 2 } }]);
   assert.deepEqual(await events.messagesFor({ type: 'error', message: 'out of memory' }), [{ type: 'status', status: { state: 'failed', iteration: 2, message: 'out of memory' } }]);
   const end = await events.messagesFor({ type: 'finished', iteration: 2, reason: 'failed', runDir: '' });

@@ -40,6 +40,7 @@ test('a run folder written by `grpo train` reads into valid dashboard messages w
   const snapshot = await snapshotMessage(folder, { readOnly: true, decodeToken });
   assert.equal(hostMessageProblem(snapshot), undefined);
   assert.equal(snapshot.run.name, runName);
+  assert.equal(snapshot.run.runDir, folder.path, 'the page keeps it, to be restored after a reload');
   assert.equal(snapshot.run.groupSize, 4);
   assert.deepEqual(snapshot.metrics.map((m) => m.iteration), [1, 2]);
   assert.deepEqual(snapshot.rolloutIterations, [1, 2]);

@@ -2,6 +2,7 @@
 // Updates are idempotent (metrics keyed by iteration), as the host may resend what a
 // snapshot already held.
 import type {
+  EvaluationLine,
   HostMessage,
   IterationFailures,
   IterationRollouts,
@@ -20,6 +21,7 @@ export interface DashboardState {
   /** The iteration picked in the rollout browser; null follows the newest. */
   pickedIteration: number | null;
   failures: IterationFailures[];
+  evaluations: EvaluationLine[]; // sorted by iteration, one per iteration
 }
 
 /** Failures kept: enough to show each function's latest error without growing forever. */
@@ -34,6 +36,7 @@ export function emptyState(): DashboardState {
     rollout: null,
     pickedIteration: null,
     failures: [],
+    evaluations: [],
   };
 }
 
@@ -54,6 +57,7 @@ export function applyHostMessage(state: DashboardState, msg: HostMessage): Dashb
         rollout: picked === null || msg.rollouts?.iteration === picked ? msg.rollouts : null,
         pickedIteration: picked,
         failures: msg.rewardFailures.slice(-FAILURES_KEPT),
+        evaluations: [...msg.evaluations].sort((a, b) => a.iteration - b.iteration),
       };
     }
     case 'metrics': {
@@ -62,6 +66,13 @@ export function applyHostMessage(state: DashboardState, msg: HostMessage): Dashb
       metrics.push(line);
       metrics.sort((a, b) => a.iteration - b.iteration);
       return { ...state, metrics };
+    }
+    case 'evaluation': {
+      const line = msg.evaluation;
+      const evaluations = state.evaluations.filter((e) => e.iteration !== line.iteration);
+      evaluations.push(line);
+      evaluations.sort((a, b) => a.iteration - b.iteration);
+      return { ...state, evaluations };
     }
     case 'rollouts': {
       const rolloutIterations = withIteration(state.rolloutIterations, msg.iteration);

@@ -19,15 +19,20 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-/** What survives the webview being hidden and shown again; the rest comes with the snapshot. */
+/**
+ * What survives the webview being hidden and shown again; the rest comes with the snapshot.
+ * `runDir` is for the host: after a reload, VS Code hands this state to the panel serializer,
+ * which reopens the same run folder from it.
+ */
 interface ViewState {
   pickedIteration: number | null;
   colouring: TokenColouring;
+  runDir?: string;
 }
 
 const vscode = acquireVsCodeApi();
 const saved = vscode.getState() as Partial<ViewState> | undefined;
-let view: ViewState = { pickedIteration: saved?.pickedIteration ?? null, colouring: saved?.colouring ?? 'logprob' };
+let view: ViewState = { pickedIteration: saved?.pickedIteration ?? null, colouring: saved?.colouring ?? 'logprob', runDir: saved?.runDir };
 let state: DashboardState = pickIteration(emptyState(), view.pickedIteration);
 let requested: number | null = null; // the rollout asked of the host and not yet arrived
 
@@ -84,7 +89,7 @@ function render(): void {
   else controls.element.hidden = true;
   const found = detectAlerts({ metrics: state.metrics, rollout: state.rollout, failures: state.failures, maxNewTokens: state.run?.maxNewTokens ?? 0 });
   alerts.replaceChildren(renderAlerts(document, found));
-  charts.render(chartSpecs(state.metrics));
+  charts.render(chartSpecs(state.metrics, state.evaluations));
   browser.update(state);
   const wanted = rolloutToRequest(state);
   if (wanted !== null && wanted !== requested) post({ type: 'request-rollouts', iteration: wanted });
@@ -97,7 +102,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     console.error(`GRPO dashboard: ignored a host message: ${problem}`);
     return;
   }
-  state = applyHostMessage(state, event.data as HostMessage);
+  const message = event.data as HostMessage;
+  state = applyHostMessage(state, message);
+  if (message.type === 'snapshot' && message.run.runDir !== view.runDir) saveView({ runDir: message.run.runDir });
   render();
 });
 

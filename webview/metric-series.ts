@@ -1,7 +1,7 @@
 // metrics.jsonl lines -> what each chart draws: lines per iteration, optional bands around
 // them, and the iterations where a reward file changed version. No chart.js here, so the
 // mapping is tested in Node; charts.ts only draws these.
-import { metricValue, type MetricsLine } from '../src/protocol/dashboard-messages';
+import { metricValue, type EvaluationLine, type MetricsLine } from '../src/protocol/dashboard-messages';
 
 export interface Point {
   x: number; // iteration
@@ -131,11 +131,25 @@ function series(lines: readonly MetricsLine[], def: LineDef): Series {
 }
 
 /**
- * Every chart of the dashboard: total reward (+- reward_std, the mean within-group std),
- * one per reward function (+- its std), then the fixed ones. A chart whose metrics never
- * appear is left out.
+ * Held-out reward at each evaluation (evaluations.jsonl): the total, and each reward function
+ * when there are several. Undefined when the run has not evaluated.
  */
-export function chartSpecs(metrics: readonly MetricsLine[]): ChartSpec[] {
+function heldOutChart(evaluations: readonly EvaluationLine[], markers: number[]): ChartSpec | undefined {
+  if (evaluations.length === 0) return undefined;
+  const sorted = [...evaluations].sort((a, b) => a.iteration - b.iteration);
+  const at = (value: (e: EvaluationLine) => number | null | undefined): Point[] => sorted.map((e) => ({ x: e.iteration, y: value(e) ?? null }));
+  const fns = [...new Set(sorted.flatMap((e) => Object.keys(e.rewards)))];
+  const series: Series[] = [{ label: 'total', points: at((e) => e.reward) }];
+  if (fns.length > 1) series.push(...fns.map((fn) => ({ label: fn, points: at((e) => e.rewards[fn]) })));
+  return { id: 'heldout', title: 'Held-out reward (evaluations)', series, markers };
+}
+
+/**
+ * Every chart of the dashboard: total reward (+- reward_std, the mean within-group std),
+ * the held-out reward when the run evaluates, one per reward function (+- its std), then the
+ * fixed ones. A chart whose metrics never appear is left out.
+ */
+export function chartSpecs(metrics: readonly MetricsLine[], evaluations: readonly EvaluationLine[] = []): ChartSpec[] {
   const lines = byIteration(metrics);
   const markers = versionChanges(lines);
   const defs: ChartDef[] = [
@@ -147,7 +161,10 @@ export function chartSpecs(metrics: readonly MetricsLine[]): ChartSpec[] {
     })),
     ...FIXED_CHARTS,
   ];
-  return defs
+  const specs = defs
     .filter((d) => d.lines.some((l) => lines.some((line) => l.metric in line)))
     .map((d) => ({ id: d.id, title: d.title, series: d.lines.map((l) => series(lines, l)), markers }));
+  const heldOut = heldOutChart(evaluations, markers);
+  if (heldOut) specs.splice(specs[0]?.id === 'reward' ? 1 : 0, 0, heldOut);
+  return specs;
 }

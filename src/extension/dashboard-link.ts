@@ -52,7 +52,7 @@ export class DashboardLink implements vscode.Disposable {
       if (e.type === 'run-started') {
         runDir = e.runDir;
         // The panel starts from a snapshot of the folder; events after it follow in order.
-        void this.dashboards().show(runDir);
+        void this.dashboards().showLive(runDir);
       }
       if (runDir) void this.dashboards().forward(runDir, e);
     });

@@ -104,12 +104,25 @@ export type CurrentSettings = Infer<typeof currentSettings>;
 
 export const runInfo = object({
   name: text, // the run folder's name
+  runDir: text, // its absolute path: the page keeps it in its saved state, to be restored after a reload
   readOnly: flag, // a past run: no controls
   maxNewTokens: integer, // from the run's config, for the runaway-length alert
   groupSize: integer,
   settings: currentSettings,
 });
 export type RunInfo = Infer<typeof runInfo>;
+
+/**
+ * One line of evaluations.jsonl (src/trainer/trainer.ts): mean held-out reward in total and
+ * per reward function after `iteration` iterations (0: before training). NaN arrives as null.
+ */
+export const evaluationLine = object({
+  iteration: integer,
+  prompts: integer,
+  reward: nullable(finite()),
+  rewards: dict(nullable(finite())),
+});
+export type EvaluationLine = Infer<typeof evaluationLine>;
 
 const iterationRollouts = object({ iteration: integer, completions: list(rolloutCompletion) });
 export type IterationRollouts = Infer<typeof iterationRollouts>;
@@ -127,9 +140,12 @@ export const hostMessage = tagged({
     rolloutIterations: list(integer), // iterations whose rollouts can be requested
     rollouts: nullable(iterationRollouts), // the latest iteration's
     rewardFailures: list(iterationFailures),
+    evaluations: list(evaluationLine),
   }),
   /** A finished iteration's metrics line (trainer event `metrics`). */
   metrics: object({ metrics: metricsLine }),
+  /** A held-out evaluation finished (trainer event `evaluation`). */
+  evaluation: object({ evaluation: evaluationLine }),
   /** An iteration's rollouts: after each iteration, and in answer to `request-rollouts`. */
   rollouts: iterationRollouts,
   /** Reward functions that failed on some samples (trainer event `rewards-scored`). */

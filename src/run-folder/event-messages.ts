@@ -1,4 +1,4 @@
-import type { HostMessage, MetricsLine, TrainerStatus } from '../protocol/dashboard-messages';
+import type { EvaluationLine, HostMessage, MetricsLine, TrainerStatus } from '../protocol/dashboard-messages';
 import type { TrainerEvent } from '../trainer/events';
 import type { DecodeToken, RunFolder } from './run-folder';
 import { rolloutsMessage } from './snapshot';
@@ -32,6 +32,11 @@ export class DashboardEvents {
         const metrics = JSON.parse(JSON.stringify(event.metrics)) as MetricsLine;
         const rollouts = await rolloutsMessage(this.folder, event.iteration, await this.decodeToken);
         return rollouts ? [{ type: 'metrics', metrics }, rollouts] : [{ type: 'metrics', metrics }];
+      }
+      case 'evaluation': {
+        // As evaluations.jsonl has it: NaN means become null.
+        const { iteration, prompts, reward, rewards } = JSON.parse(JSON.stringify(event)) as EvaluationLine;
+        return [{ type: 'evaluation', evaluation: { iteration, prompts, reward, rewards } }];
       }
       case 'rewards-scored':
         return event.failed.length > 0 ? [{ type: 'reward-failures', iteration: event.iteration, failed: event.failed }] : [];

@@ -2,9 +2,11 @@ import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors';
 import {
+  evaluationLine,
   metricsLine,
   rewardFailure,
   rolloutCompletion,
+  type EvaluationLine,
   type MetricsLine,
   type RewardFailure,
   type RolloutCompletion,
@@ -82,8 +84,9 @@ export class RunFolder {
   }
 
   /** evaluations.jsonl: held-out results, before training and after it. */
-  async evaluations(): Promise<Record<string, unknown>[]> {
-    return (await readJsonLines(join(this.path, 'evaluations.jsonl'))) as Record<string, unknown>[];
+  async evaluations(): Promise<EvaluationLine[]> {
+    const file = join(this.path, 'evaluations.jsonl');
+    return (await readJsonLines(file)).map((v, i) => checked(evaluationLine.check(v, `line ${i + 1}`), v as EvaluationLine, file));
   }
 }
 

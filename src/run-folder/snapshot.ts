@@ -26,6 +26,7 @@ export async function snapshotMessage(folder: RunFolder, options: SnapshotOption
     type: 'snapshot',
     run: {
       name: folder.name,
+      runDir: folder.path,
       readOnly: options.readOnly,
       maxNewTokens: config.max_new_tokens,
       groupSize: config.group_size,
@@ -36,6 +37,7 @@ export async function snapshotMessage(folder: RunFolder, options: SnapshotOption
     rolloutIterations,
     rollouts: latest === undefined ? null : ((await rolloutsMessage(folder, latest, options.decodeToken)) ?? null),
     rewardFailures: await folder.rewardFailures(),
+    evaluations: await folder.evaluations(),
   };
 }
 

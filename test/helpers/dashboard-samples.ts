@@ -27,6 +27,7 @@ export function metricsLine(iteration: number, fields: Record<string, number | n
 export function runInfo(fields: Partial<RunInfo> = {}): RunInfo {
   return {
     name: '20261124-235650',
+    runDir: '/work/runs/20261124-235650',
     readOnly: false,
     maxNewTokens: 16,
     groupSize: 4,

@@ -68,11 +68,12 @@
   }
   const snapshot = {
     type: 'snapshot',
-    run: { name: '20261124-235650', readOnly: false, maxNewTokens: 16, groupSize: G, settings: { learningRate: 1e-4, klCoef: 0.04, temperature: 1, rewardWeights: { exact: 1, format: 0.5 } } },
+    run: { name: '20261124-235650', runDir: '/work/runs/20261124-235650', readOnly: false, maxNewTokens: 16, groupSize: G, settings: { learningRate: 1e-4, klCoef: 0.04, temperature: 1, rewardWeights: { exact: 1, format: 0.5 } } },
     status: { state: 'paused', iteration: iterations },
     metrics,
     rolloutIterations: metrics.map((m) => m.iteration),
     rollouts: rollout(iterations),
+    evaluations: [0, 10, 20].map((iteration) => ({ iteration, prompts: 50, reward: 0.3 + iteration / 50, rewards: { exact: 0.3 + iteration / 50, format: 0.8 } })),
     rewardFailures: [
       {
         iteration: 9,

@@ -73,6 +73,15 @@ export class DashboardChannel {
     this.controls = undefined;
   }
 
+  /**
+   * A session now trains this run (a past run resumed while its dashboard was open): the
+   * page gets a new snapshot, no longer read-only, with the session's status.
+   */
+  async attachControls(controls: TrainingControls): Promise<void> {
+    this.controls = controls;
+    this.queue.post(await this.snapshot());
+  }
+
   /** A message from the page, unchecked as it arrived. */
   async receive(raw: unknown): Promise<void> {
     const problem = webviewMessageProblem(raw);
@@ -89,18 +98,16 @@ export class DashboardChannel {
     }
   }
 
+  private snapshot() {
+    const c = this.controls;
+    return snapshotMessage(this.folder, { readOnly: c === undefined, status: c?.status(), live: c?.live(), decodeToken: this.options.decodeToken });
+  }
+
   private async handle(m: WebviewMessage): Promise<void> {
     switch (m.type) {
       case 'ready': {
         this.queue.reset();
-        const c = this.controls;
-        const snapshot = await snapshotMessage(this.folder, {
-          readOnly: c === undefined,
-          status: c?.status(),
-          live: c?.live(),
-          decodeToken: this.options.decodeToken,
-        });
-        this.queue.open(snapshot);
+        this.queue.open(await this.snapshot());
         return;
       }
       case 'request-rollouts': {

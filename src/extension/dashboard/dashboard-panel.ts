@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { HostMessage } from '../../protocol/dashboard-messages';
-import { DashboardChannel, type DashboardChannelOptions } from './dashboard-channel';
+import { DashboardChannel, type DashboardChannelOptions, type TrainingControls } from './dashboard-channel';
 import { dashboardHtml, newNonce } from './dashboard-html';
 import { dashboardTitle } from './restore';
 
@@ -78,6 +78,11 @@ export class DashboardPanel {
   /** The session that owned the run has ended: from now on the panel is read-only. */
   detachControls(): void {
     this.channel.detachControls();
+  }
+
+  /** A session now trains this run: the panel gets its controls. */
+  attachControls(controls: TrainingControls): void {
+    void this.channel.attachControls(controls).catch((e: Error) => this.options.log(`dashboard: ${e.message}`));
   }
 
   reveal(): void {

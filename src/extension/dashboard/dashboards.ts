@@ -39,6 +39,18 @@ export class Dashboards implements vscode.WebviewPanelSerializer, vscode.Disposa
     return vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, this);
   }
 
+  /**
+   * A session has started training `runDir` (a new run, or a resumed one): its dashboard
+   * opens, or an open one takes the session's controls.
+   */
+  async showLive(given: string): Promise<DashboardPanel> {
+    const runDir = resolve(given);
+    const open = this.panels.get(runDir);
+    const controls = this.host.sessionFor(runDir);
+    if (open && controls) open.attachControls(controls);
+    return this.show(runDir);
+  }
+
   /** Shows the run's dashboard, opening one if none is open; live when a session owns the run. */
   async show(given: string): Promise<DashboardPanel> {
     const runDir = resolve(given); // one panel per folder, however its path is spelled
