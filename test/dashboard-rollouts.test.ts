@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { groupRollout } from '../webview/rollout-groups';
-import { tokenKl, tokenViews } from '../webview/token-values';
+import { tokenKl } from '../src/run-folder/token-kl';
+import { tokenViews } from '../webview/token-values';
 import { completion } from './helpers/dashboard-samples';
 
 const TOL = 1e-12;

@@ -1,5 +1,6 @@
 // The per-token value a completion is coloured by, and the text shown on hover.
 import type { RolloutCompletion } from '../src/protocol/dashboard-messages';
+import { tokenKl } from '../src/run-folder/token-kl';
 
 export type TokenColouring = 'none' | 'logprob' | 'kl';
 
@@ -10,15 +11,6 @@ export interface TokenView {
   title: string;
 }
 
-/**
- * Per-token KL to the reference, the k3 estimator the loss uses:
- * exp(ref - logp) - (ref - logp) - 1, always >= 0. The logp here is the policy at rollout
- * time, so this is the KL the iteration started from, an approximation of the KL after it.
- */
-export function tokenKl(logprob: number, refLogprob: number): number {
-  const d = refLogprob - logprob;
-  return Math.exp(d) - d - 1;
-}
 
 /** KL at which a token gets the strongest colour; most tokens of a healthy run are far below. */
 const KL_FULL = 1;

@@ -3,6 +3,7 @@ import { BENCH_HELP, benchCommand } from './commands/bench';
 import { EVAL_HELP, evalCommand } from './commands/eval';
 import { GENERATE_HELP, generateCommand } from './commands/generate';
 import { INIT_MODEL_HELP, initModelCommand } from './commands/init-model';
+import { RESCORE_HELP, rescoreCommand } from './commands/rescore';
 import { SCHEMA_HELP, schemaCommand } from './commands/schema';
 import { SCORE_HELP, scoreCommand } from './commands/score';
 import { SFT_HELP, sftCommand } from './commands/sft';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   train: { run: trainCommand, help: TRAIN_HELP, summary: 'train a model with GRPO (config file, or the flags of earlier GRPO scripts)' },
   sft: { run: sftCommand, help: SFT_HELP, summary: 'supervised fine-tuning on prompt/answer pairs (warm starts)' },
   eval: { run: evalCommand, help: EVAL_HELP, summary: 'mean reward of a model over a dataset' },
+  rescore: { run: rescoreCommand, help: RESCORE_HELP, summary: "score a run's last rollout again with the reward files as they are now" },
   generate: { run: generateCommand, help: GENERATE_HELP, summary: 'sample completions from a model folder' },
   score: { run: scoreCommand, help: SCORE_HELP, summary: 'per-token log-probabilities of given ids or text' },
   'init-model': { run: initModelCommand, help: INIT_MODEL_HELP, summary: 'write a randomly initialised HF model folder' },

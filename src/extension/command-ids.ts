@@ -11,4 +11,11 @@ export enum CommandId {
   ShowLog = 'grpo.showLog',
   OpenDashboard = 'grpo.openDashboard',
   OpenRun = 'grpo.openRun',
+  SwitchCompletionColouring = 'grpo.switchCompletionColouring',
+  OpenRunDashboard = 'grpo.openRunDashboard',
+  OpenRewardSample = 'grpo.openRewardSample',
+  RefreshRuns = 'grpo.refreshRuns',
+  NewRewardFunction = 'grpo.newRewardFunction',
+  ExportModel = 'grpo.exportModel',
+  PreviewReward = 'grpo.previewReward',
 }

@@ -1,20 +1,23 @@
-// A completion picked in the dashboard, shown where it is stored: its line of the iteration's
-// rollouts file, opened beside the dashboard.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// A completion picked in the dashboard, opened beside it as a read-only document with its
+// tokens coloured (./completion-document), the cursor at the completion's first token.
 import * as vscode from 'vscode';
-import { iterName } from '../trainer/run-dir';
+import type { CompletionDocuments } from './completion-document/completion-documents';
 import type { CompletionRef } from './dashboard/dashboard-channel';
 
-export async function openCompletion(ref: CompletionRef): Promise<void> {
-  const file = join(ref.runDir, 'rollouts', `${iterName(ref.iteration)}.jsonl`);
-  const lines = (await readFile(file, 'utf8')).split('\n');
-  const line = lines.findIndex((l) => {
-    if (l.trim() === '') return false;
-    const r = JSON.parse(l) as { group: number; member: number };
-    return r.group === ref.group && r.member === ref.member;
-  });
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-  const at = new vscode.Range(Math.max(0, line), 0, Math.max(0, line), 0);
-  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, selection: at, preview: true });
+/** Shows the failure as well as throwing it: the user clicked and is waiting for a document. */
+export async function openCompletion(documents: CompletionDocuments, ref: CompletionRef): Promise<void> {
+  try {
+    const { uri, document } = await documents.load(ref);
+    const textDocument = await vscode.workspace.openTextDocument(uri);
+    const start = textDocument.positionAt(document.completionStart);
+    const editor = await vscode.window.showTextDocument(textDocument, {
+      viewColumn: vscode.ViewColumn.Beside,
+      preview: true,
+      selection: new vscode.Range(start, start),
+    });
+    documents.decorate([editor]);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`GRPO: could not open the completion: ${(e as Error).message}`);
+    throw e;
+  }
 }

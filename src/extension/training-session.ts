@@ -27,9 +27,12 @@ export class TrainingSession implements vscode.Disposable {
   readonly onDidChangeStatus = this.statusChanges.event;
   /** Settles when the process has ended. */
   readonly ended: Promise<ProcessEnd>;
+  /** The folder the trainer names reward files from (workspace-relative paths in its events). */
+  readonly workspaceRoot: string;
 
   constructor(prepared: PreparedStart, options: SessionOptions) {
     this.current = initialStatus(prepared.config.num_iterations);
+    this.workspaceRoot = prepared.start.workspaceRoot;
     this.process = new TrainerProcess({ script: options.script, nodePath: options.nodePath, backend: options.backend, cwd: options.cwd });
     this.process.onEvent((e) => {
       const next = nextStatus(this.current, e);

@@ -77,7 +77,7 @@ const trainerEventShapes = {
   'checkpoint-saved': object({ iteration: integer, path: text }),
   evaluation: object({ iteration: integer, prompts: integer, reward: measured, rewards: dict(measured), failures: dict(integer), seconds: measured }),
   'reward-reloaded': object({ file: text, version: text }),
-  'reward-reload-failed': object({ file: text, message: text, line: optional(integer), column: optional(integer) }),
+  'reward-reload-failed': object({ file: text, message: text, line: optional(integer), column: optional(integer), rewardFile: optional(text) }),
   paused: object({ iteration: integer }),
   resumed: object({ iteration: integer }),
   warning: object({ message: text }),
@@ -97,9 +97,16 @@ export const trainerNotification = tagged({
   /**
    * The run cannot go on; the process exits non-zero next. `userError`: the user can fix it
    * (bad settings, missing file) and `message` says how; otherwise `stack` is for a bug report.
-   * `logFile`: the run's log.txt when the run folder exists.
+   * `logFile`: the run's log.txt when the run folder exists. `rewardProblem`: where a reward
+   * file that kept the run from starting is wrong (workspace-relative file, 1-based, 0: unknown).
    */
-  fatal: object({ message: text, stack: optional(text), logFile: optional(text), userError: flag }),
+  fatal: object({
+    message: text,
+    stack: optional(text),
+    logFile: optional(text),
+    userError: flag,
+    rewardProblem: optional(object({ file: text, line: integer, column: integer, message: text })),
+  }),
 });
 export type TrainerNotification = Infer<typeof trainerNotification>;
 export type FatalNotification = Extract<TrainerNotification, { type: 'fatal' }>;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { build, type BuildFailure, type Plugin } from 'esbuild';
+import { UserError } from '../errors';
 
 /** The module reward files import the API from; its types are in types/reward.d.ts. */
 const REWARD_API_MODULE = 'grpo-studio/reward';
@@ -38,8 +39,19 @@ export interface CompileProblem {
   file: string;
   /** 1-based; 0 when esbuild gave no location. */
   line: number;
+  /** 1-based, in UTF-16 code units as editors count; 0 when esbuild gave no location. */
   column: number;
   message: string;
+}
+
+/** A reward file that keeps a run from starting; `problem` locates it for an editor's Problems panel. */
+export class RewardFileError extends UserError {
+  constructor(
+    message: string,
+    readonly problem: CompileProblem,
+  ) {
+    super(message);
+  }
 }
 
 export type CompileResult = { ok: true; bundle: RewardBundle } | { ok: false; problem: CompileProblem };
@@ -122,11 +134,16 @@ export async function compileRewardFile(workspaceRoot: string, absFile: string, 
       problem: {
         file: loc ? workspaceRelative(workspaceRoot, isAbsolute(loc.file) ? loc.file : resolve(workspaceRoot, loc.file)) : file,
         line: loc?.line ?? 0,
-        column: loc ? loc.column + 1 : 0,
+        column: loc ? editorColumn(loc.lineText, loc.column) + 1 : 0,
         message: first?.text ?? e.message,
       },
     };
   }
+}
+
+/** esbuild counts columns in UTF-8 bytes; editors count UTF-16 code units. */
+function editorColumn(lineText: string, byteColumn: number): number {
+  return Buffer.from(lineText, 'utf8').subarray(0, byteColumn).toString('utf8').length;
 }
 
 export function formatProblem(p: CompileProblem): string {

@@ -7,7 +7,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RewardSample } from '../../types/reward';
 import { assert, UserError } from '../errors';
-import { compileRewardFile, formatProblem, hashInputs, type CompileProblem, type RewardBundle } from './compile';
+import { compileRewardFile, formatProblem, hashInputs, RewardFileError, type CompileProblem, type RewardBundle } from './compile';
 import type { BundleRef, ExportedReward } from './protocol';
 import type { RewardScores } from './scores';
 import { duplicateName, selectRewards } from './selection';
@@ -38,9 +38,19 @@ export interface RunnerOptions {
 export type ScoreInput = RewardSample;
 
 export interface ReloadReport {
+  /**
+   * Files now scoring with `version`. `previous` equals `version` when a file whose problem
+   * was reported is back at the version in use: the problem is gone though nothing reloaded.
+   */
   reloaded: { file: string; version: string; previous: string }[];
   /** Files whose new version does not compile or load; their last good version stays in use. */
-  failed: CompileProblem[];
+  failed: ReloadProblem[];
+}
+
+/** A problem of a reload: `file` is where it is (the reward file or a file it imports). */
+export interface ReloadProblem extends CompileProblem {
+  /** The reward file whose new version was refused. */
+  rewardFile: string;
 }
 
 export interface RewardInfo extends ExportedReward {
@@ -103,7 +113,7 @@ export class RewardRunner {
         const abs = resolve(root, spec.file);
         if (!existsSync(abs)) throw new UserError(`reward file ${spec.file} not found (looked at ${abs}); fix its path in the config`);
         const compiled = await compileRewardFile(root, abs, tmpDir);
-        if (!compiled.ok) throw new UserError(`${formatProblem(compiled.problem)}: the reward file does not compile; fix it and start again`);
+        if (!compiled.ok) throw new RewardFileError(`${formatProblem(compiled.problem)}: the reward file does not compile; fix it and start again`, compiled.problem);
         files.push({ spec, abs, file: compiled.bundle.file, bundle: compiled.bundle, rewards: [] });
       }
       const script = await rewardWorkerScript(tmpDir);
@@ -113,7 +123,7 @@ export class RewardRunner {
       if (!loaded.ok) throw new UserError(`reward files ${files.map((f) => f.file).join(', ')}: ${loaded.message}; fix them and start again`);
       files.forEach((f, i) => {
         const s = selectRewards(root, f.file, loaded.files[i], f.spec.functions);
-        if (!s.ok) throw new UserError(`${formatProblem(s.problem)}; fix the reward file or the "functions" of its spec`);
+        if (!s.ok) throw new RewardFileError(`${formatProblem(s.problem)}; fix the reward file or the "functions" of its spec`, s.problem);
         f.rewards = s.rewards;
       });
       const dup = duplicateName(files);
@@ -167,13 +177,18 @@ export class RewardRunner {
       const candidates = new Map<RewardFile, RewardBundle>();
       for (const f of this.files) {
         if (hashInputs(this.root, f.bundle.inputs) === f.bundle.version) {
-          f.reportedProblem = undefined; // back to the version in use
+          // Back to the version in use (an edit undone): a problem reported for it is gone.
+          if (f.reportedProblem !== undefined || f.rejectedVersion !== undefined) {
+            report.reloaded.push({ file: f.file, version: f.bundle.version, previous: f.bundle.version });
+          }
+          f.reportedProblem = undefined;
+          f.rejectedVersion = undefined;
           continue;
         }
         const compiled = await compileRewardFile(this.root, f.abs, this.tmpDir);
         if (!compiled.ok) {
           const text = formatProblem(compiled.problem);
-          if (text !== f.reportedProblem) report.failed.push(compiled.problem);
+          if (text !== f.reportedProblem) report.failed.push({ ...compiled.problem, rewardFile: f.file });
           f.reportedProblem = text;
           continue;
         }
@@ -200,7 +215,7 @@ export class RewardRunner {
         for (const [f, problem] of outcome.rejected) {
           f.rejectedVersion = candidates.get(f)?.version;
           candidates.delete(f);
-          report.failed.push(problem);
+          report.failed.push({ ...problem, rewardFile: f.file });
         }
       }
       return report;

@@ -4,11 +4,11 @@
 
 import { readFileSync } from 'node:fs';
 import { findSourceMap } from 'node:module';
-import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RewardContext } from '../../types/reward';
+import { defaultRewardName } from './default-name';
 import type { BundleRef, CallProblem, CallRequest, CallResult, ExportedReward, LoadedFile, LoadedMessage, WorkerData } from './protocol';
 import { checkBatchValues, checkSampleValue, type Checked } from './values';
 
@@ -39,10 +39,6 @@ console.log = console.info = console.warn = console.error = console.debug = toLo
 process.on('unhandledRejection', (e) => toLog('unhandled rejection:', e));
 process.on('uncaughtException', (e) => toLog('uncaught exception:', e));
 
-/** `rewards/format.reward.ts` -> `format`: the name of a default export. */
-function defaultName(file: string): string {
-  return basename(file).replace(/\.[cm]?[jt]s$/, '').replace(/\.reward$/, '');
-}
 
 /** A function is a per-sample reward; `{ batched: true, score }` (what `batched()` makes) a batched one. */
 function asReward(v: unknown): { batched: boolean; fn: Fn; call: Fn } | undefined {
@@ -88,7 +84,7 @@ function load(b: BundleRef): LoadedFile {
   for (const [key, value] of Object.entries(mod)) {
     const r = asReward(value);
     if (!r) continue;
-    const name = key === 'default' ? defaultName(b.file) : key;
+    const name = key === 'default' ? defaultRewardName(b.file) : key;
     const reward: Reward = { batched: r.batched, call: r.call, definedAt: definedAt(r.fn, code, b.path) };
     table.set(name, reward);
     found.push({ name, batched: reward.batched, definedAt: reward.definedAt });

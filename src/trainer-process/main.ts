@@ -5,6 +5,7 @@
 // never takes the editor down; the host learns of it from `fatal` and the exit code.
 import { UserError } from '../errors';
 import { messageType, receiveHostCommand, type TrainerNotification } from '../protocol/trainer-messages';
+import { RewardFileError } from '../rewards/compile';
 import { toWire } from '../protocol/wire-numbers';
 import { TrainingSession } from './session';
 
@@ -41,7 +42,8 @@ function fatal(error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   const stack = error instanceof Error && !userError ? error.stack : undefined;
   process.stderr.write(`${stack ?? message}\n`); // the host keeps stderr's tail for a crash report
-  send({ type: 'fatal', message, stack, userError, logFile: session.logFile });
+  const rewardProblem = error instanceof RewardFileError ? error.problem : undefined;
+  send({ type: 'fatal', message, stack, userError, logFile: session.logFile, rewardProblem });
   void exit(1);
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors';
@@ -7,6 +7,7 @@ import { readSafetensors, writeSafetensors, type TensorData } from '../model/saf
 import { saveModel } from '../model/save';
 import type { DataOrderState } from './data-order';
 import type { AdamW, AdamWState } from './optimizer';
+import { listCheckpoints, OPTIMIZER_FILE, REFERENCE_FILE, STATE_FILE } from './checkpoint-files';
 import { iterName } from './run-dir';
 
 /** Settings a user changed while the run was going; they outlive a resume. */
@@ -28,9 +29,6 @@ export interface TrainerState {
   optimizerStep: number;
 }
 
-const STATE_FILE = 'trainer-state.json';
-const OPTIMIZER_FILE = 'optimizer.safetensors';
-const REFERENCE_FILE = 'reference.safetensors';
 
 /**
  * Writes checkpoints/iter-N: an HF model folder (F32, so a resume is exact) plus the
@@ -80,16 +78,6 @@ async function pruneCheckpoints(dir: string, keep: number): Promise<void> {
   for (const c of complete.slice(0, Math.max(0, complete.length - keep))) await rm(c.path, { recursive: true, force: true });
 }
 
-/** Complete checkpoints, oldest first. Partial folders of a killed save are ignored. */
-export async function listCheckpoints(dir: string): Promise<{ iteration: number; path: string }[]> {
-  if (!existsSync(dir)) return [];
-  const out: { iteration: number; path: string }[] = [];
-  for (const name of await readdir(dir)) {
-    const m = /^iter-(\d+)$/.exec(name);
-    if (m && existsSync(join(dir, name, STATE_FILE))) out.push({ iteration: Number(m[1]), path: join(dir, name) });
-  }
-  return out.sort((a, b) => a.iteration - b.iteration);
-}
 
 export interface LoadedCheckpoint {
   path: string;

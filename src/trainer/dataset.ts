@@ -21,10 +21,24 @@ export async function loadPromptDataset(file: string): Promise<PromptRow[]> {
   } catch {
     throw new UserError(`${file}: dataset not found; set dataset_path to a .jsonl file with a "prompt" on each line`);
   }
-  const trimmed = text.trimStart();
-  const rows = trimmed.startsWith('{') && isWholeJson(trimmed) ? fromPromptsJson(trimmed, file) : fromJsonl(text, file);
+  const rows = isPromptsJson(text) ? fromPromptsJson(text.trimStart(), file) : fromJsonl(text, file);
   if (rows.length === 0) throw new UserError(`${file}: the dataset has no prompts`);
   return rows;
+}
+
+/** A `{"prompts": [...]}` file rather than JSONL: its rows are array items, not lines. */
+export function isPromptsJson(text: string): boolean {
+  const trimmed = text.trimStart();
+  return trimmed.startsWith('{') && isWholeJson(trimmed);
+}
+
+/** The 0-based lines of a JSONL dataset that hold rows: row i is on line lines[i]. Blank lines hold none. */
+export function jsonlRowLines(text: string): number[] {
+  const lines: number[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() !== '') lines.push(i);
+  });
+  return lines;
 }
 
 function isWholeJson(text: string): boolean {
@@ -43,18 +57,16 @@ function fromPromptsJson(text: string, file: string): PromptRow[] {
 }
 
 function fromJsonl(text: string, file: string): PromptRow[] {
-  const rows: PromptRow[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
+  const lines = text.split('\n');
+  return jsonlRowLines(text).map((at, index) => {
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = JSON.parse(lines[at]);
     } catch (e) {
-      throw new UserError(`${file}:${i + 1}: not valid JSON (${(e as Error).message})`);
+      throw new UserError(`${file}:${at + 1}: not valid JSON (${(e as Error).message})`);
     }
-    rows.push(toRow(value, rows.length, `${file}:${i + 1}`));
+    return toRow(value, index, `${file}:${at + 1}`);
   });
-  return rows;
 }
 
 function toRow(value: unknown, index: number, where: string): PromptRow {

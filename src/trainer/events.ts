@@ -10,8 +10,13 @@ export type TrainerEvent =
   | { type: 'metrics'; iteration: number; metrics: IterationMetrics }
   | { type: 'checkpoint-saved'; iteration: number; path: string }
   | { type: 'evaluation'; iteration: number; prompts: number; reward: number; rewards: Record<string, number>; failures: Record<string, number>; seconds: number }
+  /** `file` scores with `version` now; also sent when a file with a reported problem is back at the version in use. */
   | { type: 'reward-reloaded'; file: string; version: string }
-  | { type: 'reward-reload-failed'; file: string; message: string; line?: number; column?: number }
+  /**
+   * `rewardFile` keeps its last good version. `file` is where the problem is (the reward file or
+   * a file it imports); line and column are 1-based, 0 when unknown.
+   */
+  | { type: 'reward-reload-failed'; file: string; message: string; line?: number; column?: number; rewardFile?: string }
   | { type: 'paused'; iteration: number }
   | { type: 'resumed'; iteration: number }
   | { type: 'warning'; message: string }

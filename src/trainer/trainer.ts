@@ -8,7 +8,8 @@ import { RewardRunner } from '../rewards/runner';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import { computeAdvantages } from './advantages';
 import { maskTruncatedCompletions } from './completion-mask';
-import { listCheckpoints, readCheckpoint, saveCheckpoint, type LiveSettings, type TrainerState } from './checkpoint';
+import { readCheckpoint, saveCheckpoint, type LiveSettings, type TrainerState } from './checkpoint';
+import { listCheckpoints } from './checkpoint-files';
 import type { TrainingConfig } from './config';
 import { DataOrder } from './data-order';
 import { evaluate } from './evaluate';
@@ -238,7 +239,9 @@ export class Trainer {
     // Reward edits land here, between iterations, never in the middle of one.
     const reload = await this.rewards.reload();
     for (const r of reload.reloaded) this.emit({ type: 'reward-reloaded', file: r.file, version: r.version });
-    for (const f of reload.failed) this.emit({ type: 'reward-reload-failed', file: f.file, message: f.message, line: f.line, column: f.column });
+    for (const f of reload.failed) {
+      this.emit({ type: 'reward-reload-failed', file: f.file, message: f.message, line: f.line, column: f.column, rewardFile: f.rewardFile });
+    }
 
     const rows = this.dataOrder.take(c.rollout_batch_size).map((i) => this.rows[i]);
     const rollout: Rollout = await runRollout(this.policy, this.tokenizer, rows, c, klCoef > 0 ? this.reference : undefined, {

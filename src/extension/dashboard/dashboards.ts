@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { HostMessage, TrainerStatus } from '../../protocol/dashboard-messages';
 import { DashboardEvents } from '../../run-folder/event-messages';
-import { RunFolder, type DecodeToken } from '../../run-folder/run-folder';
+import { RunFolder } from '../../run-folder/run-folder';
 import type { TrainerEvent } from '../../trainer/events';
-import { loadTokenTexts } from '../../run-folder/token-text';
+import { RunDecoders } from '../../run-folder/run-decoders';
 import { type CompletionRef, type TrainingControls } from './dashboard-channel';
 import { DASHBOARD_VIEW_TYPE, DashboardPanel } from './dashboard-panel';
 import { rememberRun, restoredRunDir } from './restore';
@@ -28,11 +28,13 @@ const REMEMBERED_KEY = 'grpoStudio.dashboardRuns';
  */
 export class Dashboards implements vscode.WebviewPanelSerializer, vscode.Disposable {
   private readonly panels = new Map<string, DashboardPanel>();
-  private readonly decoders = new Map<string, Promise<DecodeToken>>(); // by model folder
+  private readonly decoders: RunDecoders;
   /** Runs being trained, by folder: their event translator and the last event forwarded. */
   private readonly runs = new Map<string, { events: DashboardEvents; forwarded: Promise<void> }>();
 
-  constructor(private readonly host: DashboardHost) {}
+  constructor(private readonly host: DashboardHost) {
+    this.decoders = new RunDecoders((line) => host.log(`dashboard: ${line}`));
+  }
 
   /** Call once in `activate`; the manifest lists `onWebviewPanel:grpoStudio.dashboard`. */
   registerSerializer(): vscode.Disposable {
@@ -89,7 +91,7 @@ export class Dashboards implements vscode.WebviewPanelSerializer, vscode.Disposa
     const runDir = resolve(given);
     let run = this.runs.get(runDir);
     if (!run) {
-      run = { events: new DashboardEvents(new RunFolder(runDir), this.decoderFor(runDir)), forwarded: Promise.resolve() };
+      run = { events: new DashboardEvents(new RunFolder(runDir), this.decoders.forRun(runDir)), forwarded: Promise.resolve() };
       this.runs.set(runDir, run);
     }
     // One event at a time per run, so a metrics event's folder read cannot reorder messages.
@@ -143,36 +145,10 @@ export class Dashboards implements vscode.WebviewPanelSerializer, vscode.Disposa
     return {
       extensionUri: this.host.extensionUri,
       runDir,
-      decodeToken: await this.decoderFor(runDir),
+      decodeToken: await this.decoders.forRun(runDir),
       controls: this.host.sessionFor(runDir),
       openCompletion: (ref: CompletionRef) => this.host.openCompletion(ref),
       log: (line: string) => this.host.log(line),
     };
   }
-
-  /**
-   * The run's tokenizer, loaded once per model folder. A past run whose model folder is gone
-   * still opens: its tokens show as ids.
-   */
-  private async decoderFor(runDir: string): Promise<DecodeToken> {
-    let modelPath: string;
-    try {
-      modelPath = (await new RunFolder(runDir).config()).model_path;
-    } catch (e) {
-      this.host.log(`dashboard: ${(e as Error).message}`);
-      return tokenIds;
-    }
-    let decoder = this.decoders.get(modelPath);
-    if (!decoder) {
-      decoder = loadTokenTexts(modelPath).catch((e: Error) => {
-        this.host.log(`dashboard: tokens of ${runDir} show as ids: ${e.message}`);
-        this.decoders.delete(modelPath);
-        return tokenIds;
-      });
-      this.decoders.set(modelPath, decoder);
-    }
-    return decoder;
-  }
 }
-
-const tokenIds: DecodeToken = (id) => `⟨${id}⟩`;

@@ -1,0 +1,129 @@
+// The workspace's runs as the Runs view lists them: every run folder under each config's
+// output_dir, with its progress from metrics.jsonl and its complete checkpoints. Reads only
+// JSON files, so it is safe in an untrusted workspace.
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { listCheckpoints } from '../../trainer/checkpoint-files';
+import { DEFAULT_TRAINING_CONFIG } from '../../trainer/config';
+
+export interface CheckpointEntry {
+  /** The run folder the checkpoint belongs to. */
+  runDir: string;
+  iteration: number;
+  /** checkpoints/iter-NNNNNN */
+  path: string;
+}
+
+export interface RunSummary {
+  path: string;
+  name: string;
+  /** From the last whole line of metrics.jsonl; undefined before the first iteration ends. */
+  iteration?: number;
+  /** The snapshot's num_iterations. */
+  total?: number;
+  /** The last iteration's mean reward; null when every reward failed. */
+  reward?: number | null;
+  /** Complete checkpoints, newest first. */
+  checkpoints: CheckpointEntry[];
+  hasLog: boolean;
+}
+
+/** The folder a config's runs are written to: its output_dir, relative to the config's folder. */
+export async function outputDirOf(configFile: string): Promise<string> {
+  const base = dirname(resolve(configFile));
+  const json = await readJson(configFile);
+  const set = isRecord(json) && typeof json.output_dir === 'string' ? json.output_dir : undefined;
+  return resolve(base, set ?? DEFAULT_TRAINING_CONFIG.output_dir); // a config that does not parse trains nowhere else
+}
+
+/** Run folders (those holding a config snapshot) under `outputDirs`, newest first. */
+export async function listRunFolders(outputDirs: readonly string[]): Promise<string[]> {
+  const runs = new Set<string>();
+  for (const dir of new Set(outputDirs.map((d) => resolve(d)))) {
+    for (const name of await readdirOrEmpty(dir)) {
+      if (existsSync(join(dir, name, 'config.json'))) runs.add(join(dir, name));
+    }
+  }
+  // Run ids are UTC timestamps (src/trainer/run-dir.ts), so by name is by start time.
+  return [...runs].sort((a, b) => basename(b).localeCompare(basename(a)) || b.localeCompare(a));
+}
+
+export async function readRunSummary(runDir: string): Promise<RunSummary> {
+  const snapshot = await readJson(join(runDir, 'config.json'));
+  const total = isRecord(snapshot) && typeof snapshot.num_iterations === 'number' ? snapshot.num_iterations : DEFAULT_TRAINING_CONFIG.num_iterations;
+  const last = lastMetricsLine(await readTextOrEmpty(join(runDir, 'metrics.jsonl')));
+  return {
+    path: runDir,
+    name: basename(runDir),
+    iteration: last?.iteration,
+    total,
+    reward: last?.reward,
+    checkpoints: await completeCheckpoints(runDir),
+    hasLog: existsSync(join(runDir, 'log.txt')),
+  };
+}
+
+/** The run's complete checkpoints, newest first. */
+export async function completeCheckpoints(runDir: string): Promise<CheckpointEntry[]> {
+  const complete = await listCheckpoints(join(runDir, 'checkpoints'));
+  return complete.map((c) => ({ runDir, ...c })).reverse();
+}
+
+/** "iter 42/600 · reward 0.612", led by "training" for the run of this window's session. */
+export function runDescription(run: RunSummary, training: boolean): string {
+  const parts: string[] = training ? ['training'] : [];
+  if (run.iteration === undefined) parts.push(training ? 'starting' : 'no iterations');
+  else parts.push(`iter ${run.iteration}${run.total === undefined ? '' : `/${run.total}`}`);
+  if (run.reward !== undefined) parts.push(`reward ${run.reward === null ? 'n/a' : run.reward.toFixed(3)}`);
+  return parts.join(' · ');
+}
+
+/** The last line that parses: the trainer may be appending, or was killed mid-line. */
+function lastMetricsLine(text: string): { iteration: number; reward?: number | null } | undefined {
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (lines[i].trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(lines[i]);
+    } catch {
+      continue;
+    }
+    if (!isRecord(value) || typeof value.iteration !== 'number') continue;
+    const reward = typeof value.reward === 'number' || value.reward === null ? value.reward : undefined;
+    return { iteration: value.iteration, reward };
+  }
+  return undefined;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    return undefined; // missing or being rewritten: the view shows what it can
+  }
+}
+
+async function readTextOrEmpty(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw e;
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw e;
+  }
+}

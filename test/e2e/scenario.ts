@@ -1,0 +1,211 @@
+// The end-to-end scenario of issue 5: the packaged extension in code-server, driven through
+// headless Chromium as a user would, one named step at a time. Run by `npm run test:e2e`
+// (which builds and packages first); each step passes or fails on its own, and a step whose
+// prerequisite failed is skipped. Screenshots go to test-artifacts/e2e/.
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from './browser';
+import { ensureCodeServer } from './code-server-install';
+import { startCodeServer, type CodeServer } from './code-server';
+import { Dashboard } from './dashboard';
+import { makeFixtureWorkspace, rewardFile } from './fixture-workspace';
+import { Steps } from './step';
+import { Workbench } from './workbench';
+
+const root = join(__dirname, '..', '..');
+const artifacts = join(root, 'test-artifacts', 'e2e');
+const rewardPath = rewardFile.split('/');
+const rewardFileName = rewardPath[rewardPath.length - 1];
+
+/** Polls `read` until `ok` holds of its value; fails with the last value seen. */
+async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let error: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await read();
+      if (ok(last)) return last;
+    } catch (e) {
+      error = e; // the element may not be there yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const seen = last === undefined ? `nothing (${error instanceof Error ? error.message.split('\n')[0] : 'no value'})` : JSON.stringify(last).slice(0, 300);
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; last saw ${seen}`);
+}
+
+/** Metrics lines of the workspace's one run, as the trainer wrote them. */
+function runMetrics(workspace: string): Array<{ iteration: number; reward_versions?: Record<string, string> }> {
+  const runs = join(workspace, '.grpo', 'runs');
+  const [run] = readdirSync(runs);
+  return readFileSync(join(runs, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+}
+
+const alwaysOne = `// Every completion scores 1 (the end-to-end suite's edit).
+export function exactAnswer(): number {
+  return 1;
+}
+`;
+
+const syntaxError = `// Does not compile (the end-to-end suite's edit).
+export function exactAnswer(): number {
+  return 1 +;
+}
+`;
+
+describe('GRPO Studio in a real editor (code-server + Chromium)', () => {
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  let workbench: Workbench;
+  let dashboard: Dashboard;
+  const workspace = makeFixtureWorkspace('grpo-demo');
+  const steps = new Steps(() => page, artifacts);
+  const passed = new Set<string>();
+  /** Marks a step passed for the steps that need it; skips a step whose prerequisite failed. */
+  const step = (name: string, needs: string[], body: () => Promise<void>) => async (t: TestContext) => {
+    const missing = needs.filter((n) => !passed.has(n));
+    if (missing.length > 0) return t.skip(`needs step ${missing.join(', ')}`);
+    await steps.run(name, async () => {
+      await workbench.dismiss();
+      await body();
+    })();
+    passed.add(name.split('.')[0]);
+  };
+
+  before(async () => {
+    rmSync(artifacts, { recursive: true, force: true });
+    mkdirSync(artifacts, { recursive: true });
+    const vsix = join(root, 'grpo-studio.vsix');
+    assert.ok(existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
+    server = await startCodeServer({ install: ensureCodeServer(), vsix, logFile: join(artifacts, 'code-server.log') });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(60_000);
+    workbench = new Workbench(page);
+    dashboard = new Dashboard(workbench.webview());
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it(
+    '1. open the fixture workspace and trust it',
+    { timeout: 180_000 },
+    step('1. open the fixture workspace and trust it', [], async () => {
+      await workbench.openFolder(server!.url, workspace);
+      await workbench.answerTrustDialog(true);
+      await page!.locator('.explorer-folders-view', { hasText: 'grpo.config.json' }).waitFor();
+    }),
+  );
+
+  it(
+    '2. GRPO: Start Training from the command palette',
+    { timeout: 180_000 },
+    step('2. GRPO: Start Training from the command palette', ['1'], async () => {
+      await workbench.runCommand('GRPO: Start Training');
+      await until('the dashboard to show the run', () => dashboard.frame.locator('header h1').innerText(), (t) => t.startsWith('GRPO run '));
+      await until('the status bar to count iterations', () => workbench.statusBarItem('GRPO').first().innerText(), (t) => /GRPO \d+\//.test(t));
+    }),
+  );
+
+  it(
+    '3. the dashboard shows iterations, the reward chart and the rollout browser',
+    { timeout: 180_000 },
+    step('3. the dashboard shows iterations, the reward chart and the rollout browser', ['2'], async () => {
+      await until('the rollout browser to show iteration 2 or later', () => dashboard.rolloutIteration(), (i) => (i ?? 0) >= 2);
+      const drawn = await dashboard.drawnShare(dashboard.chart('Reward'));
+      assert.ok(drawn > 0.01, `the Reward chart is blank (${(drawn * 100).toFixed(2)}% of its pixels drawn)`);
+      assert.equal(await dashboard.groups().count(), 8, 'rollout browser groups (rollout_batch_size 8)');
+      assert.equal(await dashboard.members().count(), 32, 'rollout browser completions (8 groups of 4)');
+      const advantages = await dashboard.advantages();
+      assert.equal(advantages.length, 32, 'an advantage for each completion');
+      assert.ok(advantages.every(Number.isFinite), `advantages are numbers: ${advantages.join(', ')}`);
+      assert.ok((await dashboard.rewards()).every(Number.isFinite), 'rewards are numbers');
+      await until('the status line to say iteration 2 or later is done', () => dashboard.statusIteration(), (i) => (i ?? 0) >= 2, 20_000);
+    }),
+  );
+
+  it(
+    '4. a completion opens as an inline document with token hovers',
+    { timeout: 180_000 },
+    step('4. a completion opens as an inline document with token hovers', ['2'], async () => {
+      // The rollout browser is redrawn each iteration; reading a completion and pressing its Open
+      // button happen in one turn of the page, so both are of the same drawing.
+      const shown = await dashboard.openFirstCompletion();
+      await until('an editor with the completion', () => workbench.editorText(), (t) => t.includes(shown), 30_000);
+      const firstToken = workbench.activeEditor().locator('.view-line span span').first();
+      await firstToken.hover();
+      const hover = page!.locator('.monaco-hover:visible', { hasText: 'log-prob' });
+      await hover.waitFor({ timeout: 15_000 });
+      await page!.keyboard.press('Escape');
+      await page!.keyboard.press('Control+W');
+    }),
+  );
+
+  it(
+    '5. an edited reward file is used from the next iteration',
+    { timeout: 240_000 },
+    step('5. an edited reward file is used from the next iteration', ['2'], async () => {
+      const before = runMetrics(workspace).at(-1)!;
+      await workbench.openFile(rewardPath);
+      await workbench.replaceEditorText(alwaysOne);
+      await workbench.runCommand('GRPO: Open Dashboard');
+      const rewards = await until('a rollout where every reward is 1', () => dashboard.rewards(), (r) => r.length === 32 && r.every((x) => x === 1));
+      assert.equal(rewards.length, 32);
+      const changed = runMetrics(workspace).find((m) => m.iteration > before.iteration && JSON.stringify(m.reward_versions) !== JSON.stringify(before.reward_versions));
+      assert.ok(changed, `no iteration after ${before.iteration} records a new reward version in metrics.jsonl`);
+      const drawn = await dashboard.drawnShare(dashboard.chart('Reward'));
+      assert.ok(drawn > 0.01, 'the Reward chart is still drawn');
+    }),
+  );
+
+  it(
+    '6. a reward file that does not compile shows in Problems while training goes on',
+    { timeout: 240_000 },
+    step('6. a reward file that does not compile shows in Problems while training goes on', ['2'], async () => {
+      await workbench.openFile(rewardPath);
+      await workbench.replaceEditorText(syntaxError);
+      const problems = await workbench.problems();
+      await until(
+        `an error for ${rewardFileName} in the Problems panel`,
+        () => problems.allInnerTexts(),
+        (rows) => rows.some((r) => r.includes(rewardFileName)) && rows.length >= 2,
+        60_000,
+      );
+      await page!.locator('.markers-panel .codicon-error').first().waitFor({ timeout: 10_000 });
+      await workbench.runCommand('GRPO: Open Dashboard');
+      const at = await until('the rollout browser to show an iteration', () => dashboard.rolloutIteration(), (i) => i !== undefined);
+      await until(`training to go past iteration ${at! + 1}`, () => dashboard.rolloutIteration(), (i) => (i ?? 0) >= at! + 2, 60_000);
+      const rewards = await dashboard.rewards();
+      assert.ok(rewards.every((x) => x === 1), `training keeps the last good reward (all 1): ${rewards.join(', ')}`);
+    }),
+  );
+
+  it(
+    '7. an untrusted workspace refuses training and still shows past runs',
+    { timeout: 240_000 },
+    step('7. an untrusted workspace refuses training and still shows past runs', ['2'], async () => {
+      await workbench.runCommand('GRPO: Stop');
+      await workbench.statusBarItem('GRPO').first().waitFor({ state: 'detached', timeout: 90_000 });
+      const untrusted = makeFixtureWorkspace('grpo-untrusted');
+      cpSync(join(workspace, '.grpo'), join(untrusted, '.grpo'), { recursive: true });
+      await workbench.openFolder(server!.url, untrusted);
+      await workbench.answerTrustDialog(false);
+      await workbench.runCommand('GRPO: Start Training');
+      const refusal = await workbench.notification('Restricted Mode');
+      assert.match(refusal, /Trust this workspace/, 'the refusal says how to train');
+      assert.equal(existsSync(join(untrusted, '.grpo', 'runs')) && readdirSync(join(untrusted, '.grpo', 'runs')).length, 1, 'no new run started');
+      await workbench.runCommand('GRPO: Open Run');
+      await workbench.pickFirst();
+      await until('the past run read-only', () => dashboard.status(), (s) => s.includes('past run, read-only'));
+      await until('the past run rollouts', () => dashboard.members().count(), (n) => n === 32, 30_000);
+    }),
+  );
+});
