@@ -14,6 +14,7 @@ export enum CommandId {
   SwitchCompletionColouring = 'grpo.switchCompletionColouring',
   OpenRunDashboard = 'grpo.openRunDashboard',
   OpenRewardSample = 'grpo.openRewardSample',
+  ResumeRun = 'grpo.resumeRun',
   RefreshRuns = 'grpo.refreshRuns',
   NewRewardFunction = 'grpo.newRewardFunction',
   ExportModel = 'grpo.exportModel',

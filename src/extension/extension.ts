@@ -10,6 +10,7 @@ import { exportModel } from './commands/export-model';
 import { newRewardFunction } from './commands/new-reward-function';
 import { pauseTraining } from './commands/pause-training';
 import { previewReward } from './commands/preview-reward';
+import { resumeRun } from './commands/resume-run';
 import { resumeTraining } from './commands/resume-training';
 import { runOneIteration } from './commands/run-one-iteration';
 import { saveCheckpointNow } from './commands/save-checkpoint-now';
@@ -63,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): HostState {
     [CommandId.OpenRun]: () => openRun(host),
     [CommandId.SwitchCompletionColouring]: () => completions.switchColouring(),
     [CommandId.OpenRunDashboard]: (arg) => openRunDashboard(host, arg),
+    [CommandId.ResumeRun]: (arg) => resumeRun(host, arg),
     [CommandId.OpenRewardSample]: async (arg) => {
       if (!isRewardSampleArgs(arg)) return;
       const ref = await rewardSample(arg).catch((e: Error) => void vscode.window.showErrorMessage(`GRPO: ${e.message}`));

@@ -1,9 +1,11 @@
 // The `start` command the extension sends: the config file checked here first, so that a
 // mistake shows before a process is forked, with the editor's settings applied on top.
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UserError } from '../errors';
 import type { StartCommand } from '../protocol/trainer-messages';
+import { RunFolder } from '../run-folder/run-folder';
+import { listCheckpoints } from '../trainer/checkpoint-files';
 import { parseTrainingConfig, trainingConfigWarnings, type TrainingConfig } from '../trainer/config';
 import type { GrpoSettings } from './settings';
 
@@ -29,4 +31,22 @@ export function prepareStart(configFile: string, workspaceRoot: string, settings
   let config = parseTrainingConfig(json, configFile, { baseDir: dirname(configFile) });
   if (settings.rewardTimeoutMs > 0) config = { ...config, reward_timeout_ms: settings.rewardTimeoutMs };
   return { start: { config: { ...config }, workspaceRoot }, config, warnings: trainingConfigWarnings(config, configFile) };
+}
+
+/**
+ * The `start` command that continues `runDir` from its newest complete checkpoint, with the
+ * run's own settings (its config.json snapshot): what `grpo train --resume RUN_DIR` does.
+ */
+export async function prepareResume(runDir: string, workspaceRoot: string): Promise<PreparedStart> {
+  const config = await new RunFolder(runDir).config();
+  const newest = (await listCheckpoints(join(runDir, 'checkpoints'))).pop();
+  if (!newest) {
+    throw new UserError(`${join(runDir, 'checkpoints')}: no complete checkpoint to resume from; start a new run with GRPO: Start Training`);
+  }
+  if (newest.iteration >= config.num_iterations) {
+    throw new UserError(
+      `${join(runDir, 'config.json')}: num_iterations is ${config.num_iterations} and the run has done them all; start a new run (GRPO: Start Training) to train further`,
+    );
+  }
+  return { start: { resumeRunDir: runDir, workspaceRoot }, config, warnings: [] };
 }

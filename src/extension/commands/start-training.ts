@@ -5,7 +5,7 @@ import { UserError } from '../../errors';
 import { noticeEnd } from '../end-notice';
 import { chooseConfigFile } from '../find-config';
 import type { HostState } from '../host-state';
-import { readSettings } from '../settings';
+import { readSettings, type GrpoSettings } from '../settings';
 import { prepareStart, type PreparedStart } from '../start-config';
 import { logTrainerEvent } from '../trainer-log';
 import { TrainingSession } from '../training-session';
@@ -40,8 +40,12 @@ export async function startTraining(state: HostState): Promise<void> {
     return;
   }
   state.output.appendLine(`starting training with ${configFile}`);
-  for (const w of prepared.warnings) state.output.appendLine(`warning: ${w}`);
+  launchSession(state, prepared, workspaceRoot, settings);
+}
 
+/** Forks the trainer for `prepared` and holds it as the window's session. */
+export function launchSession(state: HostState, prepared: PreparedStart, workspaceRoot: string, settings: GrpoSettings): void {
+  for (const w of prepared.warnings) state.output.appendLine(`warning: ${w}`);
   const session = new TrainingSession(prepared, {
     script: join(state.extensionPath, 'out', 'trainer-process.js'),
     nodePath: settings.nodePath || undefined, // unset: VS Code's own runtime, run as Node
@@ -54,7 +58,7 @@ export async function startTraining(state: HostState): Promise<void> {
   state.slot.hold(session);
 }
 
-function alreadyRunning(state: HostState): boolean {
+export function alreadyRunning(state: HostState): boolean {
   if (!state.slot.current) return false;
   void vscode.window.showInformationMessage('GRPO: a run is already in progress; stop it before starting another.');
   return true;
