@@ -96,6 +96,7 @@ test('a run folder gives each reward function its latest mean, std and failed sa
     assert.equal(length.std, last['rewards/length/std']);
     assert.equal(length.errors, 0);
     assert.equal(lensTitle(data.stats.get('picky')!), 'reward picky: mean 1.000 ± 0.000 · 2 errors (iter 2)');
+    return readLensData(runDir, last).then((live) => assert.deepEqual(live.stats, data.stats, 'a live run\'s metrics event gives the same figures'));
   }).then(async () => {
     // The best and worst sample lenses open the latest rollout's extremes by that function.
     const records = readFileSync(join(runDir, 'rollouts', 'iter-000002.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -77,6 +77,14 @@ test('a run that has not finished an iteration has no progress, and an all-faile
   writeFileSync(join(run, 'metrics.jsonl'), '{"iteration": 1, "reward": 0.25}\n{"iteration": 2, "reward": null}\n');
   const failed = await readRunSummary(run);
   assert.equal(runDescription(failed, false), 'iter 2/100 · reward n/a');
+
+  // A long run: only the file's end is read, and the line cut at its start is skipped.
+  const padding = 'x'.repeat(900);
+  const lines = Array.from({ length: 400 }, (_, i) => JSON.stringify({ iteration: i + 1, reward: (i + 1) / 1000, note: padding }));
+  writeFileSync(join(run, 'metrics.jsonl'), lines.join('\n') + '\n');
+  const long = await readRunSummary(run);
+  assert.equal(long.iteration, 400);
+  assert.equal(long.reward, 0.4);
 });
 
 test('descriptions: progress and reward, led by "training" for the live run', () => {

@@ -93,7 +93,8 @@ test('trainer events: metrics bring that iteration\'s rollouts; failures, pauses
   assert.deepEqual(started, [{ type: 'status', status: { state: 'running', iteration: 0 } }]);
 
   const metrics = await events.messagesFor({ type: 'metrics', iteration: 2, metrics: { iteration: 2, kl: NaN, reward: 1 } });
-  assert.deepEqual(metrics.map((m) => m.type), ['metrics', 'rollouts']);
+  assert.deepEqual(metrics.map((m) => m.type), ['metrics', 'rollouts', 'status']);
+  assert.deepEqual(metrics[2], { type: 'status', status: { state: 'running', iteration: 2 } }, 'the status line counts the iteration done');
   for (const m of metrics) assert.equal(hostMessageProblem(m), undefined);
   assert.equal(metrics[0].type === 'metrics' && (metrics[0].metrics as MetricsLine).kl, null);
 

@@ -36,9 +36,14 @@ function datasets(spec: ChartSpec, palette: Palette): ChartDataset<'line', XY[]>
   });
 }
 
-/** Tick labels short enough for a learning rate of 1e-5 as well as 3,000 tokens/s. */
-function tick(v: number): string {
-  return v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
+/**
+ * Tick labels short enough for a learning rate of 1e-5 as well as 3,000 tokens/s. `step` is the
+ * distance between ticks: a tick within a millionth of it from 0 is 0, however chart.js's
+ * floating-point steps spell it (1e-23 on a loss axis of 1e-8 steps).
+ */
+function tick(v: number, step: number): string {
+  if (Math.abs(v) < Math.abs(step) * 1e-6) return '0';
+  return Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(2) : String(Number(v.toPrecision(4)));
 }
 
 function markerPlugin(markers: { iterations: number[] }, colour: string): Plugin<'line'> {
@@ -141,7 +146,7 @@ export class ChartBoard {
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         scales: {
           x: { type: 'linear', ...axis, ticks: { ...axis.ticks, precision: 0 }, title: { display: true, text: 'iteration', color: p.foreground } },
-          y: { type: 'linear', ...axis, ticks: { ...axis.ticks, callback: (v) => tick(Number(v)) } },
+          y: { type: 'linear', ...axis, ticks: { ...axis.ticks, callback: (v, _index, ticks) => tick(Number(v), ticks.length > 1 ? ticks[1].value - ticks[0].value : Number(v)) } },
         },
         plugins: {
           legend: { labels: { color: p.foreground, boxWidth: 12, filter: (item) => item.text !== '' } },

@@ -105,8 +105,24 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const message = event.data as HostMessage;
   state = applyHostMessage(state, message);
   if (message.type === 'snapshot' && message.run.runDir !== view.runDir) saveView({ runDir: message.run.runDir });
-  render();
+  scheduleRender();
 });
+
+/**
+ * A small model runs several iterations a second, each bringing metrics, rollouts and a status:
+ * the page draws at most every RENDER_INTERVAL_MS, from the newest state, so drawing a dozen
+ * charts never falls behind the messages.
+ */
+const RENDER_INTERVAL_MS = 250;
+let renderPending = false;
+function scheduleRender(): void {
+  if (renderPending) return;
+  renderPending = true;
+  setTimeout(() => {
+    renderPending = false;
+    render();
+  }, RENDER_INTERVAL_MS);
+}
 
 // VS Code swaps the theme's variables and the body's class together.
 new MutationObserver(() => charts.setPalette(themePalette(readVariable))).observe(document.body, { attributes: true, attributeFilter: ['class'] });

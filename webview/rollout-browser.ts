@@ -30,6 +30,14 @@ export class RolloutBrowser {
   private readonly body = document.createElement('div');
   private listed = '';
   private shownIteration: number | null = null;
+  /** What the groups were last drawn from: redrawn only when one of them changes. */
+  private drawn: { rollout: DashboardState['rollout']; colouring: TokenColouring } | undefined;
+  /**
+   * While the pointer is over the groups, a newer iteration waits here instead of replacing
+   * them, so the Open button being clicked stays where it is; it is shown when the pointer leaves.
+   */
+  private pointerInside = false;
+  private held: DashboardState | undefined;
 
   constructor(
     private colouring: TokenColouring,
@@ -56,6 +64,13 @@ export class RolloutBrowser {
       if (!target || this.shownIteration === null) return;
       events.open(this.shownIteration, Number(target.getAttribute('data-group')), Number(target.getAttribute('data-member')));
     });
+    this.body.addEventListener('mouseenter', () => (this.pointerInside = true));
+    this.body.addEventListener('mouseleave', () => {
+      this.pointerInside = false;
+      const held = this.held;
+      this.held = undefined;
+      if (held) this.update(held);
+    });
   }
 
   update(state: DashboardState): void {
@@ -66,9 +81,18 @@ export class RolloutBrowser {
     }
     this.iterationSelect.value = state.pickedIteration === null ? LATEST : String(state.pickedIteration);
     const r = state.rollout;
+    const newer = r !== null && this.shownIteration !== null && r.iteration !== this.shownIteration && state.pickedIteration === null;
+    if (newer && this.pointerInside) {
+      this.held = state;
+      this.note.textContent = `iteration ${this.shownIteration} held while the pointer is over it; iteration ${r.iteration} is ready`;
+      return;
+    }
+    this.held = undefined;
     this.shownIteration = r?.iteration ?? null;
     const noReference = this.colouring === 'kl' && r !== null && r.completions.some((c) => c.ref_logprobs === null);
     this.note.textContent = r === null ? 'loading…' : `iteration ${r.iteration}, ${r.completions.length} completions${noReference ? '; no reference log-probabilities (kl_coef was 0), shown as plain text' : ''}`;
+    if (this.drawn?.rollout === r && this.drawn.colouring === this.colouring) return;
+    this.drawn = { rollout: r, colouring: this.colouring };
     this.body.replaceChildren(r === null ? document.createElement('div') : renderGroups(document, groupRollout(r.completions), this.colouring));
   }
 }

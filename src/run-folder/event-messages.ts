@@ -31,7 +31,9 @@ export class DashboardEvents {
         // NaN metrics become null, as in metrics.jsonl and the snapshot.
         const metrics = JSON.parse(JSON.stringify(event.metrics)) as MetricsLine;
         const rollouts = await rolloutsMessage(this.folder, event.iteration, await this.decodeToken);
-        return rollouts ? [{ type: 'metrics', metrics }, rollouts] : [{ type: 'metrics', metrics }];
+        // The status line counts iterations done: it moves on with each metrics line.
+        const status: HostMessage = { type: 'status', status: this.current };
+        return rollouts ? [{ type: 'metrics', metrics }, rollouts, status] : [{ type: 'metrics', metrics }, status];
       }
       case 'evaluation': {
         // As evaluations.jsonl has it: NaN means become null.

@@ -37,6 +37,11 @@ const userSettings = {
   'git.enabled': false,
   'files.autoSave': 'off',
   'editor.minimap.enabled': false,
+  // Text the suite types lands as typed: no closing brackets or indentation added.
+  'editor.autoClosingBrackets': 'never',
+  'editor.autoClosingQuotes': 'never',
+  'editor.autoIndent': 'none',
+  'editor.formatOnType': false,
   // Problems then lists only what the extension reports, not TypeScript's own checks.
   'typescript.validate.enable': false,
   'javascript.validate.enable': false,

@@ -2,13 +2,7 @@
 // rollout browser (groups of completions with rewards and advantages).
 import type { FrameLocator, Locator } from 'playwright-core';
 
-/** The shapes of page elements used here; the project's types carry no DOM library. */
-interface ElementLike {
-  innerText: string;
-  click(): void;
-  querySelector(selector: string): ElementLike | null;
-}
-
+/** The shape of a canvas as seen from the page; the project's types carry no DOM library. */
 interface CanvasLike {
   width: number;
   height: number;
@@ -49,16 +43,6 @@ export class Dashboard {
 
   async advantages(): Promise<number[]> {
     return (await this.frame.locator('.rollouts .member .advantage-value').allInnerTexts()).map((t) => Number(t.trim()));
-  }
-
-  /** Presses Open on the first completion shown; returns its text as the dashboard shows it. */
-  async openFirstCompletion(): Promise<string> {
-    const text = await this.members().first().evaluate((node) => {
-      const member = node as unknown as ElementLike;
-      member.querySelector('button.open-completion')!.click();
-      return member.querySelector('.completion')!.innerText;
-    });
-    return text.replace(/∅/g, '').trim(); // ∅ marks a token that decodes to nothing
   }
 
   chart(title: string): Locator {

@@ -136,16 +136,21 @@ describe('GRPO Studio in a real editor (code-server + Chromium)', () => {
     '4. a completion opens as an inline document with token hovers',
     { timeout: 180_000 },
     step('4. a completion opens as an inline document with token hovers', ['2'], async () => {
-      // The rollout browser is redrawn each iteration; reading a completion and pressing its Open
-      // button happen in one turn of the page, so both are of the same drawing.
-      const shown = await dashboard.openFirstCompletion();
-      await until('an editor with the completion', () => workbench.editorText(), (t) => t.includes(shown), 30_000);
-      const firstToken = workbench.activeEditor().locator('.view-line span span').first();
-      await firstToken.hover();
-      const hover = page!.locator('.monaco-hover:visible', { hasText: 'log-prob' });
-      await hover.waitFor({ timeout: 15_000 });
+      // Training goes on meanwhile: with the pointer over the groups, the rollout browser holds
+      // the iteration on show, so the completion read is the one opened.
+      const member = dashboard.members().first();
+      // The pointer moves in as a user's does (Playwright's hover would wait for the list to stop
+      // changing, which only the pointer being there makes it do).
+      const box = await until('a completion on screen', () => member.boundingBox(), (b) => b !== null, 30_000);
+      await page!.mouse.move(box!.x + box!.width / 2, box!.y + Math.min(8, box!.height / 2));
+      const shown = (await member.locator('.completion').innerText()).replace(/∅/g, '').trim(); // ∅: a token that decodes to nothing
+      await member.locator('button.open-completion').click();
+      await until(`an editor with the completion ${JSON.stringify(shown)}`, () => workbench.editorText(), (t) => t.includes(shown), 30_000);
+      const token = workbench.activeEditor().locator('.view-line', { hasText: shown }).locator('span span').first();
+      await token.hover();
+      await page!.locator('.monaco-hover:visible', { hasText: 'log-prob' }).waitFor({ timeout: 15_000 });
       await page!.keyboard.press('Escape');
-      await page!.keyboard.press('Control+W');
+      await workbench.closeActiveEditor();
     }),
   );
 
@@ -206,6 +211,18 @@ describe('GRPO Studio in a real editor (code-server + Chromium)', () => {
       await workbench.pickFirst();
       await until('the past run read-only', () => dashboard.status(), (s) => s.includes('past run, read-only'));
       await until('the past run rollouts', () => dashboard.members().count(), (n) => n === 32, 30_000);
+    }),
+  );
+
+  it(
+    '8. after a window reload the dashboard rebuilds itself from the run folder',
+    { timeout: 180_000 },
+    step('8. after a window reload the dashboard rebuilds itself from the run folder', ['7'], async () => {
+      const before = await dashboard.frame.locator('header h1').innerText();
+      await workbench.runCommand('Developer: Reload Window');
+      await until('the restored dashboard', () => dashboard.frame.locator('header h1').innerText(), (t) => t === before, 120_000);
+      await until('the restored run rollouts', () => dashboard.members().count(), (n) => n === 32, 30_000);
+      assert.match(await dashboard.status(), /past run, read-only/);
     }),
   );
 });

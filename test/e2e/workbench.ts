@@ -32,9 +32,11 @@ export class Workbench {
     const input = this.page.locator('.quick-input-widget input[type="text"]');
     await input.waitFor();
     await input.fill(`>${title}`);
-    // The palette lists other matches too; pick the row whose label is exactly the title.
+    // Enter runs the highlighted row once it is the command itself: the list is still filtering
+    // and reordering while it draws, so a click on a row can land on another one.
     const label = this.page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) });
-    await this.page.locator('.quick-input-list .monaco-list-row', { has: label }).first().click({ timeout: 30_000 });
+    await this.page.locator('.quick-input-list .monaco-list-row.focused', { has: label }).waitFor({ timeout: 30_000 });
+    await this.page.keyboard.press('Enter');
     await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   }
 
@@ -53,7 +55,7 @@ export class Workbench {
     }
     const fileName = path[path.length - 1];
     await row(fileName).click();
-    await this.page.locator('.tab.active', { hasText: fileName }).waitFor();
+    await this.page.locator('.editor-group-container.active .tab.active', { hasText: fileName }).waitFor();
     return this.activeEditor();
   }
 
@@ -68,8 +70,15 @@ export class Workbench {
     await this.page.keyboard.press('Delete');
     // One insertion, not keystrokes, so auto-closing brackets and indentation leave the text as it is.
     await this.page.keyboard.insertText(text);
+    const typed = (await this.editorText()).replace(/\s+/g, ' ').trim();
+    if (typed !== text.replace(/\s+/g, ' ').trim()) throw new Error(`the editor holds other text than was typed: ${typed}`);
     await this.page.keyboard.press('Control+S');
-    await this.page.locator('.tab.active.dirty').waitFor({ state: 'detached' });
+    await this.page.locator('.editor-group-container.active .tab.active.dirty').waitFor({ state: 'detached' });
+  }
+
+  /** Closes the editor in front by its tab's close button. */
+  async closeActiveEditor(): Promise<void> {
+    await this.page.locator('.editor-group-container.active .tab.active .codicon-close').click();
   }
 
   /** The text of the active editor as rendered (Monaco renders only visible lines). */

@@ -3,6 +3,7 @@
 // function and to the run's dashboard.
 import { resolve } from 'node:path';
 import * as vscode from 'vscode';
+import type { MetricsLine } from '../../protocol/dashboard-messages';
 import { CommandId } from '../command-ids';
 import { CurrentRun } from '../run-state/current-run';
 import type { SessionSlot } from '../session-slot';
@@ -18,11 +19,11 @@ class RewardLensProvider implements vscode.CodeLensProvider {
   readonly onDidChangeCodeLenses = this.changes.event;
 
   /** Rereads the run folder; one that cannot be read (damaged, not a run) shows no lenses. */
-  async refresh(runDir: string, log: (line: string) => void): Promise<void> {
+  async refresh(runDir: string, log: (line: string) => void, latest?: MetricsLine): Promise<void> {
     const read = ++this.reads;
     let data: LensData | undefined;
     try {
-      data = await readLensData(runDir);
+      data = await readLensData(runDir, latest);
     } catch (e) {
       log(`reward lenses: ${(e as Error).message}`);
     }
@@ -55,8 +56,8 @@ class RewardLensProvider implements vscode.CodeLensProvider {
 export function registerRewardLens(slot: SessionSlot, log: (line: string) => void): vscode.Disposable {
   const provider = new RewardLensProvider();
   const run = new CurrentRun(slot);
-  const refresh = (runDir: string) => void provider.refresh(runDir, log);
-  const changes = run.onDidChange((c) => refresh(c.runDir));
+  const refresh = (runDir: string, latest?: MetricsLine) => void provider.refresh(runDir, log, latest);
+  const changes = run.onDidChange((c) => refresh(c.runDir, c.metrics));
   if (run.runDir) refresh(run.runDir);
   const registration = vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'typescript' }, { scheme: 'file', language: 'javascript' }], provider);
   return vscode.Disposable.from(registration, changes, run, provider);

@@ -3,6 +3,7 @@
 // of it has been written (the trainer's `metrics` event comes after its files are on disk).
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
+import type { MetricsLine } from '../../protocol/dashboard-messages';
 import { isTrainerEvent } from '../../protocol/trainer-messages';
 import type { SessionSlot } from '../session-slot';
 import type { TrainingSession } from '../training-session';
@@ -11,6 +12,8 @@ export interface RunChange {
   runDir: string;
   /** The iteration just written; absent when the run itself is new to the view. */
   iteration?: number;
+  /** Its metrics line, as metrics.jsonl has it (NaN as null), so readers need not reread the file. */
+  metrics?: MetricsLine;
 }
 
 export class CurrentRun implements vscode.Disposable {
@@ -34,7 +37,10 @@ export class CurrentRun implements vscode.Disposable {
       if (e.type === 'exited' || e.type === 'crashed') return sub.dispose();
       if (e.type === 'output' || e.type === 'protocol-error' || !isTrainerEvent(e)) return;
       if (e.type === 'run-started') this.move(e.runDir);
-      else if (e.type === 'metrics' && this.dir) this.changes.fire({ runDir: this.dir, iteration: e.iteration });
+      else if (e.type === 'metrics' && this.dir) {
+        const metrics = JSON.parse(JSON.stringify(e.metrics)) as MetricsLine;
+        this.changes.fire({ runDir: this.dir, iteration: e.iteration, metrics });
+      }
     });
     this.subscriptions.push(sub);
     if (session.status.runDir) this.move(session.status.runDir);

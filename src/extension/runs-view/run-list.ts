@@ -2,7 +2,7 @@
 // output_dir, with its progress from metrics.jsonl and its complete checkpoints. Reads only
 // JSON files, so it is safe in an untrusted workspace.
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { open, readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { listCheckpoints } from '../../trainer/checkpoint-files';
 import { DEFAULT_TRAINING_CONFIG } from '../../trainer/config';
@@ -52,7 +52,7 @@ export async function listRunFolders(outputDirs: readonly string[]): Promise<str
 export async function readRunSummary(runDir: string): Promise<RunSummary> {
   const snapshot = await readJson(join(runDir, 'config.json'));
   const total = isRecord(snapshot) && typeof snapshot.num_iterations === 'number' ? snapshot.num_iterations : DEFAULT_TRAINING_CONFIG.num_iterations;
-  const last = lastMetricsLine(await readTextOrEmpty(join(runDir, 'metrics.jsonl')));
+  const last = lastMetricsLine(await readTail(join(runDir, 'metrics.jsonl')));
   return {
     path: runDir,
     name: basename(runDir),
@@ -109,12 +109,26 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-async function readTextOrEmpty(file: string): Promise<string> {
+/** Bytes read from the end of metrics.jsonl: several lines, however long the run. */
+const TAIL_BYTES = 64 * 1024;
+
+/** The end of `file` ('' when missing): its first line may be cut, which lastMetricsLine skips. */
+async function readTail(file: string): Promise<string> {
+  let handle;
   try {
-    return await readFile(file, 'utf8');
+    handle = await open(file, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw e;
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, TAIL_BYTES);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
   }
 }
 

@@ -42,10 +42,16 @@ export class RunsView implements vscode.TreeDataProvider<RunNode>, vscode.Dispos
     );
   }
 
-  /** Re-reads the runs soon; calls in a burst make one refresh. */
+  /**
+   * Re-reads the runs soon; calls in a burst make one refresh. A timer already set is kept, not
+   * restarted: a fast run writes files more often than the delay, and must not starve the view.
+   */
   refresh(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.changes.fire(), REFRESH_DELAY_MS);
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.changes.fire();
+    }, REFRESH_DELAY_MS);
   }
 
   async getChildren(node?: RunNode): Promise<RunNode[]> {
