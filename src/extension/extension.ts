@@ -71,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): HostState {
       if (ref) await openCompletion(completions, ref).catch((e: Error) => output.appendLine(`open sample: ${e.message}`));
     },
     [CommandId.RefreshRuns]: () => runsView.refresh(),
-    [CommandId.NewRewardFunction]: () => newRewardFunction(),
+    [CommandId.NewRewardFunction]: () => newRewardFunction(context.extensionPath),
     [CommandId.ExportModel]: (arg) => exportModel(arg),
     [CommandId.PreviewReward]: (arg) => previewReward(host, rewardPreviews, arg),
   };

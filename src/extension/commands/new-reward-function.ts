@@ -2,14 +2,15 @@
 // file), opens it, and offers to list it in the config's rewards. Writes files but runs no
 // code, so it works in Restricted Mode too.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../errors';
 import { rewardFileName, rewardFileText, rewardFolderFor, rewardListInsertion, rewardNameProblem } from '../reward-file';
+import { ensureRewardTypes, REWARD_TYPES_PATH } from '../reward-types';
 import { workspaceConfigFiles } from '../workspace-configs';
 
-export async function newRewardFunction(): Promise<void> {
+export async function newRewardFunction(extensionPath: string): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   if (!folder) {
     void vscode.window.showErrorMessage('GRPO: open a folder first; the reward file is written into it.');
@@ -39,8 +40,24 @@ export async function newRewardFunction(): Promise<void> {
     void vscode.window.showErrorMessage(`GRPO: cannot write ${file}: ${(e as Error).message}`);
     return;
   }
+  await setUpTypes(dir, extensionPath);
   await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false });
   if (configFile !== undefined) await offerToList(configFile, file);
+}
+
+/** The editor learns the types of `grpo-studio/reward` (./reward-types); a failure costs only that. */
+async function setUpTypes(dir: string, extensionPath: string): Promise<void> {
+  try {
+    const declarations = await readFile(join(extensionPath, 'types', 'reward.d.ts'), 'utf8');
+    const { ownTsconfig } = await ensureRewardTypes(dir, declarations);
+    if (ownTsconfig) {
+      void vscode.window.showInformationMessage(
+        `GRPO: ${vscode.workspace.asRelativePath(ownTsconfig, true)} is yours and was left alone; for types in reward files, add "paths": { "grpo-studio/reward": ["./${REWARD_TYPES_PATH}"] } to its compilerOptions.`,
+      );
+    }
+  } catch (e) {
+    void vscode.window.showWarningMessage(`GRPO: the reward file was written, but not its editor types: ${(e as Error).message}`);
+  }
 }
 
 async function offerToList(configFile: string, rewardFile: string): Promise<void> {
