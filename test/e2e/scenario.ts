@@ -51,6 +51,12 @@ export function exactAnswer(): number {
 }
 `;
 
+const alwaysZero = `// Every completion scores 0 (the end-to-end suite's edit, previewed but not trained with).
+export function exactAnswer(): number {
+  return 0;
+}
+`;
+
 const syntaxError = `// Does not compile (the end-to-end suite's edit).
 export function exactAnswer(): number {
   return 1 +;
@@ -75,6 +81,11 @@ describe('GRPO Studio in a real editor (code-server + Chromium)', () => {
       await body();
     })();
     passed.add(name.split('.')[0]);
+  };
+
+  const dashboardRewardsAfterOpen = async (): Promise<number[]> => {
+    await workbench.runCommand('GRPO: Open Dashboard');
+    return until('the rollout browser rewards', () => dashboard.rewards(), (r) => r.length === 32, 30_000);
   };
 
   before(async () => {
@@ -141,8 +152,11 @@ describe('GRPO Studio in a real editor (code-server + Chromium)', () => {
       const member = dashboard.members().first();
       // The pointer moves in as a user's does (Playwright's hover would wait for the list to stop
       // changing, which only the pointer being there makes it do).
+      await member.scrollIntoViewIfNeeded();
       const box = await until('a completion on screen', () => member.boundingBox(), (b) => b !== null, 30_000);
       await page!.mouse.move(box!.x + box!.width / 2, box!.y + Math.min(8, box!.height / 2));
+      // The next iteration arrives within a second and waits while the pointer is there.
+      await until('the rollout browser to hold its iteration under the pointer', () => dashboard.frame.locator('.rollouts .rollout-note').innerText(), (t) => t.includes('held while the pointer is over it'), 30_000);
       const shown = (await member.locator('.completion').innerText()).replace(/∅/g, '').trim(); // ∅: a token that decodes to nothing
       await member.locator('button.open-completion').click();
       await until(`an editor with the completion ${JSON.stringify(shown)}`, () => workbench.editorText(), (t) => t.includes(shown), 30_000);
@@ -168,6 +182,32 @@ describe('GRPO Studio in a real editor (code-server + Chromium)', () => {
       assert.ok(changed, `no iteration after ${before.iteration} records a new reward version in metrics.jsonl`);
       const drawn = await dashboard.drawnShare(dashboard.chart('Reward'));
       assert.ok(drawn > 0.01, 'the Reward chart is still drawn');
+    }),
+  );
+
+  it(
+    '5b. Preview on Last Rollout shows what an edit would change, before training uses it',
+    { timeout: 240_000 },
+    step('5b. Preview on Last Rollout shows what an edit would change, before training uses it', ['5'], async () => {
+      // Paused, so that the last rollout is the one scored with step 5's reward (every reward 1).
+      await workbench.runCommand('GRPO: Pause');
+      try {
+        await until('training to pause', () => workbench.statusBarItem('GRPO').first().innerText(), (t) => t.includes('paused'), 60_000);
+        await workbench.openFile(rewardPath);
+        await workbench.replaceEditorText(alwaysZero);
+        await workbench.runCommand('GRPO: Preview on Last Rollout');
+        const previewGroup = page!.locator('.editor-group-container', { has: page!.locator('.tab.active', { hasText: 'Reward Preview.txt' }) });
+        const previewText = async () => (await previewGroup.locator('.monaco-editor .view-lines').first().innerText({ timeout: 5000 })).replace(/\u00a0/g, ' ');
+        const preview = await until('the preview document', previewText, (t) => /mean reward\s+1\.0000\s+0\.0000/.test(t), 60_000);
+        assert.match(preview, /A preview changes nothing in the run/);
+        const rewards = await dashboardRewardsAfterOpen();
+        assert.ok(rewards.every((x) => x === 1), `the paused run still shows the rewards it trained with: ${rewards.join(', ')}`);
+      } finally {
+        await workbench.dismiss();
+        await workbench.openFile(rewardPath);
+        await workbench.replaceEditorText(alwaysOne); // step 6 expects training to keep this one
+        await workbench.runCommand('GRPO: Resume');
+      }
     }),
   );
 
