@@ -152,8 +152,16 @@ describe('GRPO Studio in a real editor (code-server + Chromium)', () => {
       const member = dashboard.members().first();
       // The pointer moves in as a user's does (Playwright's hover would wait for the list to stop
       // changing, which only the pointer being there makes it do).
-      await member.scrollIntoViewIfNeeded();
-      const box = await until('a completion on screen', () => member.boundingBox(), (b) => b !== null, 30_000);
+      // Redrawn as iterations arrive, the element may be replaced mid-scroll: try again then.
+      const box = await until(
+        'a completion scrolled on screen',
+        async () => {
+          await member.scrollIntoViewIfNeeded({ timeout: 2000 });
+          return member.boundingBox();
+        },
+        (b) => b !== null,
+        30_000,
+      );
       await page!.mouse.move(box!.x + box!.width / 2, box!.y + Math.min(8, box!.height / 2));
       // The next iteration arrives within a second and waits while the pointer is there.
       await until('the rollout browser to hold its iteration under the pointer', () => dashboard.frame.locator('.rollouts .rollout-note').innerText(), (t) => t.includes('held while the pointer is over it'), 30_000);
@@ -230,6 +238,20 @@ describe('GRPO Studio in a real editor (code-server + Chromium)', () => {
       await until(`training to go past iteration ${at! + 1}`, () => dashboard.rolloutIteration(), (i) => (i ?? 0) >= at! + 2, 60_000);
       const rewards = await dashboard.rewards();
       assert.ok(rewards.every((x) => x === 1), `training keeps the last good reward (all 1): ${rewards.join(', ')}`);
+    }),
+  );
+
+  it(
+    '6b. the Runs view and the reward CodeLens show the live run',
+    { timeout: 180_000 },
+    step('6b. the Runs view and the reward CodeLens show the live run', ['2'], async () => {
+      await workbench.runCommand('GRPO Studio: Focus on Runs View');
+      const run = page!.locator('.part.sidebar .monaco-list-row', { hasText: /training · iter \d+\/100000/ });
+      await run.first().waitFor({ timeout: 30_000 });
+      await workbench.openFile(rewardPath);
+      const lens = workbench.activeEditor().locator('.contentWidgets .codelens-decoration, .codelens-decoration').first();
+      await until('the reward CodeLens', () => lens.innerText(), (t) => /reward exactAnswer: mean \d\.\d{3} ± \d\.\d{3} · \d+ errors? \(iter \d+\)/.test(t), 60_000);
+      assert.match(await lens.innerText(), /best sample/);
     }),
   );
 
