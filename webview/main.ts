@@ -34,6 +34,7 @@ const vscode = acquireVsCodeApi();
 const saved = vscode.getState() as Partial<ViewState> | undefined;
 let view: ViewState = { pickedIteration: saved?.pickedIteration ?? null, colouring: saved?.colouring ?? 'logprob', runDir: saved?.runDir };
 let state: DashboardState = pickIteration(emptyState(), view.pickedIteration);
+let alertsHeight = 0; // the alert box's tallest height so far, in pixels
 let requested: number | null = null; // the rollout asked of the host and not yet arrived
 
 const post = (m: WebviewMessage) => vscode.postMessage(m);
@@ -89,6 +90,10 @@ function render(): void {
   else controls.element.hidden = true;
   const found = detectAlerts({ metrics: state.metrics, rollout: state.rollout, failures: state.failures, maxNewTokens: state.run?.maxNewTokens ?? 0 });
   alerts.replaceChildren(renderAlerts(document, found));
+  // Alerts come and go between iterations; the box keeps the tallest height it has had, so
+  // the charts and rollouts below do not jump while the user reads or points at them.
+  alertsHeight = Math.max(alertsHeight, alerts.offsetHeight);
+  alerts.style.minHeight = `${alertsHeight}px`;
   charts.render(chartSpecs(state.metrics, state.evaluations));
   browser.update(state);
   const wanted = rolloutToRequest(state);
