@@ -11,6 +11,7 @@ import { chooseRunDir, problemLocation, rewardFilesFor } from '../reward-preview
 import { runRescore } from '../reward-preview/rescore-process';
 import { readSettings } from '../settings';
 import { untrustedRefusal } from '../trust';
+import { workspaceRunFolders } from '../workspace-runs';
 
 const REWARD_FILE = /\.reward\.[cm]?[jt]s$/;
 
@@ -22,8 +23,7 @@ export async function previewReward(state: HostState, previews: RewardPreviews, 
     return;
   }
   const target = file instanceof vscode.Uri && file.scheme === 'file' ? file.fsPath : undefined;
-  const found = await vscode.workspace.findFiles('**/.grpo/runs/*/config.json', '**/node_modules/**', 1000);
-  const runDir = chooseRunDir(state.slot.current?.status.runDir, found.map((u) => dirname(u.fsPath)));
+  const runDir = chooseRunDir(state.slot.current?.status.runDir, await workspaceRunFolders());
   if (!runDir) {
     void vscode.window.showInformationMessage('GRPO: no run to preview on yet; a preview re-scores the last rollout of a run. Start one with "GRPO: Start Training".');
     return;

@@ -1,11 +1,11 @@
 // The run the inline views show: the session's run while one trains (from its run-started),
 // else the newest run folder in the workspace. Fires when the run changes and when an iteration
 // of it has been written (the trainer's `metrics` event comes after its files are on disk).
-import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import type { MetricsLine } from '../../protocol/dashboard-messages';
 import { isTrainerEvent } from '../../protocol/trainer-messages';
 import type { SessionSlot } from '../session-slot';
+import { workspaceRunFolders } from '../workspace-runs';
 import type { TrainingSession } from '../training-session';
 
 export interface RunChange {
@@ -46,10 +46,9 @@ export class CurrentRun implements vscode.Disposable {
     if (session.status.runDir) this.move(session.status.runDir);
   }
 
-  /** Run folder names are start times, so the greatest name is the newest run. */
+  /** The workspace's newest run folder (../workspace-runs), for the views before any session. */
   private async findNewest(): Promise<void> {
-    const found = await vscode.workspace.findFiles('**/.grpo/runs/*/config.json', '**/node_modules/**', 500);
-    const newest = found.map((u) => dirname(u.fsPath)).sort((a, b) => basename(a).localeCompare(basename(b))).pop();
+    const [newest] = await workspaceRunFolders();
     if (newest && !this.dir) this.move(newest);
   }
 
