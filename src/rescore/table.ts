@@ -31,7 +31,7 @@ export function rescoreTable(r: RescoreReport): string {
   out.push('Reward functions now:');
   for (const f of r.rewards) out.push(`  ${f.name}  weight ${f.weight}  ${f.file} @ ${f.version}`);
   out.push('');
-  out.push(`${''.padEnd(22)}${'old'.padStart(10)}${'new'.padStart(10)}`);
+  out.push(`${'summary'.padEnd(22)}${'old'.padStart(10)}${'new'.padStart(10)}`);
   out.push(`${'mean reward'.padEnd(22)}${num(s.oldMeanReward).padStart(10)}${num(s.newMeanReward).padStart(10)}`);
   out.push(`${'zero-std groups'.padEnd(22)}${percent(s.oldZeroStdShare).padStart(10)}${percent(s.newZeroStdShare).padStart(10)}`);
   out.push(`advantage sign flips: ${s.signFlips} of ${r.samples.length}`);
