@@ -1,8 +1,8 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../src/errors';
 import { COMPLETION_MARKER, completionDocument, PROMPT_MARKER, tokenAt, type CompletionDocument } from '../src/extension/completion-document/completion-text';
 import { tokenKl } from '../src/run-folder/token-kl';
@@ -13,9 +13,7 @@ import { LEVELS, tokenLevel, tokenLevels } from '../src/extension/completion-doc
 import { tokenHover } from '../src/extension/completion-document/token-hover';
 import { RunFolder, type DecodeToken } from '../src/run-folder/run-folder';
 import { loadTokenTexts } from '../src/run-folder/token-text';
-import { grpo } from './helpers/cli';
-
-const demo = resolve(__dirname, '..', 'examples', 'demo');
+import { demo, trainDemoRun } from './helpers/demo-run';
 
 // One real run, 2 iterations of the bundled demo with a reference model, in a folder whose
 // path has spaces and URL-special characters.
@@ -24,27 +22,7 @@ let decodeToken: DecodeToken;
 
 before(() => {
   const work = mkdtempSync(join(tmpdir(), 'grpo completion #&%+ ü-'));
-  const configFile = join(work, 'grpo.config.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      model_path: join(demo, 'model'),
-      dataset_path: join(demo, 'train.jsonl'),
-      rewards: [{ file: resolve(demo, '..', 'rewards', 'exact-answer.reward.ts') }],
-      output_dir: join(work, 'runs'),
-      num_iterations: 2,
-      rollout_batch_size: 2,
-      group_size: 4,
-      minibatch_size: 8,
-      max_new_tokens: 6,
-      learning_rate: 0.0001,
-      kl_coef: 0.04,
-      seed: 3,
-    }),
-  );
-  const r = grpo('train', '--config', configFile);
-  assert.equal(r.code, 0, r.stderr);
-  runDir = join(work, 'runs', readdirSync(join(work, 'runs'))[0]);
+  runDir = trainDemoRun(work, { max_new_tokens: 6, seed: 3 });
 });
 
 async function allDocuments(): Promise<CompletionDocument[]> {

@@ -2,10 +2,11 @@
 // from (blank lines included), from the rollouts of a real `grpo train` run; the hover shows
 // completions as literal text.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { RunFolder } from '../src/run-folder/run-folder';
 import { loadPromptDataset } from '../src/trainer/dataset';
 import { groupsOfIteration, withNewer, type RowGroup } from '../src/extension/dataset-decorations/row-groups';
 import { rowDecorations, rowHover, rowSummary } from '../src/extension/dataset-decorations/row-text';
@@ -13,8 +14,6 @@ import { grpo } from './helpers/cli';
 
 const work = mkdtempSync(join(tmpdir(), 'grpo-dataset-decorations-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-const readLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
 test('each row of a real run is decorated on its own line of the dataset, blank lines and all', { timeout: 60_000 }, async () => {
   const model = grpo('init-model', '--arch', 'llama', '--out', join(work, 'model'), '--merges', '16', '--seed', '3');
@@ -33,8 +32,9 @@ test('each row of a real run is decorated on its own line of the dataset, blank 
   assert.equal(r.code, 0, r.stderr);
   const runDir = join(work, 'runs', readdirSync(join(work, 'runs'))[0]);
 
-  const records = readLines(join(runDir, 'rollouts', 'iter-000002.jsonl'));
-  const groups = withNewer(groupsOfIteration(readLines(join(runDir, 'rollouts', 'iter-000001.jsonl')), 1), groupsOfIteration(records, 2));
+  const folder = new RunFolder(runDir);
+  const records = (await folder.records(2))!;
+  const groups = withNewer(groupsOfIteration((await folder.records(1))!, 1), groupsOfIteration(records, 2));
   assert.deepEqual([...groups.values()].map((g) => g.iteration), [2, 2, 2, 2], 'the newer iteration wins for every row');
 
   const decorations = rowDecorations(dataset, groups);

@@ -1,40 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { hostMessageProblem } from '../src/protocol/dashboard-messages';
 import { RunFolder } from '../src/run-folder/run-folder';
 import { rolloutsMessage, snapshotMessage } from '../src/run-folder/snapshot';
 import { loadTokenTexts } from '../src/run-folder/token-text';
-import { grpo } from './helpers/cli';
-
-const demo = resolve(__dirname, '..', 'examples', 'demo');
+import { demo, trainDemoRun } from './helpers/demo-run';
 
 test('a run folder written by `grpo train` reads into valid dashboard messages with real token texts', async () => {
   const work = mkdtempSync(join(tmpdir(), 'grpo-real-run-'));
-  const configFile = join(work, 'grpo.config.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      model_path: join(demo, 'model'),
-      dataset_path: join(demo, 'train.jsonl'),
-      rewards: [{ file: resolve(demo, '..', 'rewards', 'exact-answer.reward.ts') }],
-      output_dir: join(work, 'runs'),
-      num_iterations: 2,
-      rollout_batch_size: 2,
-      group_size: 4,
-      minibatch_size: 8,
-      max_new_tokens: 5,
-      learning_rate: 0.0001,
-      kl_coef: 0.04,
-      seed: 1,
-    }),
-  );
-  const r = grpo('train', '--config', configFile);
-  assert.equal(r.code, 0, r.stderr);
-  const [runName] = readdirSync(join(work, 'runs'));
-  const folder = new RunFolder(join(work, 'runs', runName));
+  const runDir = trainDemoRun(work);
+  const runName = basename(runDir);
+  const folder = new RunFolder(runDir);
 
   const decodeToken = await loadTokenTexts(join(demo, 'model'));
   const snapshot = await snapshotMessage(folder, { readOnly: true, decodeToken });

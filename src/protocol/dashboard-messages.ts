@@ -43,35 +43,42 @@ export type MetricsLine = Infer<typeof metricsLine> & Record<string, number | st
 
 const logprob = nullable(finite());
 
+/** The fields of one line of rollouts/iter-N.jsonl (src/trainer/rollout-records.ts). */
+const rolloutRecordFields = {
+  group: integer,
+  member: integer,
+  row: integer,
+  prompt: text,
+  completion: text,
+  completion_ids: list(integer),
+  finish_reason: text,
+  reward: nullable(finite()),
+  rewards: dict(nullable(finite())),
+  advantage: nullable(finite()),
+  logprobs: list(logprob),
+  ref_logprobs: nullable(list(logprob)),
+};
+
+/** Per-token lists must have one entry per completion id. */
+function perTokenProblem(c: { completion_ids: number[]; logprobs: unknown[]; ref_logprobs: unknown[] | null }, p: string): string | undefined {
+  const where = p ? `${p}.` : '';
+  if (c.logprobs.length !== c.completion_ids.length) return `${where}logprobs: ${c.logprobs.length} entries for ${c.completion_ids.length} completion_ids`;
+  if (c.ref_logprobs && c.ref_logprobs.length !== c.completion_ids.length) return `${where}ref_logprobs: ${c.ref_logprobs.length} entries for ${c.completion_ids.length} completion_ids`;
+  return undefined;
+}
+
+/** One line of rollouts/iter-N.jsonl, as the trainer wrote it. */
+export const rolloutRecord = object(rolloutRecordFields, perTokenProblem);
+export type RolloutRecord = Infer<typeof rolloutRecord>;
+
 /**
- * One completion of a rollout: a line of rollouts/iter-N.jsonl (src/trainer/rollout-records.ts)
- * plus `tokens`, the host's decoding of each id in `completion_ids` on its own, so the webview
- * can colour tokens without a tokenizer.
+ * One completion of a rollout: a rollouts line plus `tokens`, the host's decoding of each id in
+ * `completion_ids` on its own, so the webview can colour tokens without a tokenizer.
  */
-export const rolloutCompletion = object(
-  {
-    group: integer,
-    member: integer,
-    row: integer,
-    prompt: text,
-    completion: text,
-    completion_ids: list(integer),
-    tokens: list(text),
-    finish_reason: text,
-    reward: nullable(finite()),
-    rewards: dict(nullable(finite())),
-    advantage: nullable(finite()),
-    logprobs: list(logprob),
-    ref_logprobs: nullable(list(logprob)),
-  },
-  (c, p) => {
-    const where = p ? `${p}.` : '';
-    if (c.tokens.length !== c.completion_ids.length) return `${where}tokens: ${c.tokens.length} entries for ${c.completion_ids.length} completion_ids`;
-    if (c.logprobs.length !== c.completion_ids.length) return `${where}logprobs: ${c.logprobs.length} entries for ${c.completion_ids.length} completion_ids`;
-    if (c.ref_logprobs && c.ref_logprobs.length !== c.completion_ids.length) return `${where}ref_logprobs: ${c.ref_logprobs.length} entries for ${c.completion_ids.length} completion_ids`;
-    return undefined;
-  },
-);
+export const rolloutCompletion = object({ ...rolloutRecordFields, tokens: list(text) }, (c, p) => {
+  if (c.tokens.length !== c.completion_ids.length) return `${p ? `${p}.` : ''}tokens: ${c.tokens.length} entries for ${c.completion_ids.length} completion_ids`;
+  return perTokenProblem(c, p);
+});
 export type RolloutCompletion = Infer<typeof rolloutCompletion>;
 
 /** As src/rewards/scores.ts RewardCallError: why a reward function has no value for some samples. */

@@ -2,25 +2,11 @@
 // what the run recorded for them (src/trainer/rollout-records.ts writes these lines).
 import { join } from 'node:path';
 import { UserError } from '../errors';
-import { dict, finite, integer, list, nullable, object, text, type Infer } from '../protocol/shape';
-import { readJsonLines } from '../run-folder/json-lines';
+import type { RolloutRecord } from '../protocol/dashboard-messages';
 import { RunFolder } from '../run-folder/run-folder';
-import { iterName } from '../trainer/run-dir';
 
-const recorded = nullable(finite());
-
-const rolloutLine = object({
-  group: integer,
-  member: integer,
-  row: integer,
-  prompt: text,
-  completion: text,
-  completion_ids: list(integer),
-  reward: recorded,
-  rewards: dict(recorded),
-  advantage: recorded,
-});
-export type RolloutLine = Infer<typeof rolloutLine>;
+/** What rescoring reads of a rollouts line: the completion, where it came from, what it scored. */
+export type RolloutLine = Pick<RolloutRecord, 'group' | 'member' | 'row' | 'prompt' | 'completion' | 'completion_ids' | 'reward' | 'rewards' | 'advantage'>;
 
 export interface IterationRollouts {
   iteration: number;
@@ -31,7 +17,8 @@ export interface IterationRollouts {
 
 /** The rollouts of `iteration`, or of the newest iteration that has them. */
 export async function readIterationRollouts(runDir: string, groupSize: number, iteration?: number): Promise<IterationRollouts> {
-  const written = await new RunFolder(runDir).rolloutIterations();
+  const folder = new RunFolder(runDir);
+  const written = await folder.rolloutIterations();
   if (written.length === 0) {
     throw new UserError(`${join(runDir, 'rollouts')}: no rollouts yet; rescore needs a run that has completed at least one iteration`);
   }
@@ -39,13 +26,9 @@ export async function readIterationRollouts(runDir: string, groupSize: number, i
   if (!written.includes(chosen)) {
     throw new UserError(`${runDir}: iteration ${chosen} has no rollouts file; choose --iteration from ${written.join(', ')}`);
   }
-  const file = join(runDir, 'rollouts', `${iterName(chosen)}.jsonl`);
-  const lines = (await readJsonLines(file)).map((v, i) => {
-    const problem = rolloutLine.check(v, `line ${i + 1}`);
-    if (problem) throw new UserError(`${file}: ${problem}; the file was not written by this version of GRPO Studio or was edited by hand`);
-    return v as RolloutLine;
-  });
-  if (lines.length === 0) throw new UserError(`${file}: has no completions; choose another --iteration from ${written.join(', ')}`);
+  const file = folder.rolloutsFile(chosen);
+  const lines: RolloutLine[] | undefined = await folder.records(chosen);
+  if (!lines) throw new UserError(`${file}: has no completions; choose another --iteration from ${written.join(', ')}`);
   lines.sort((a, b) => a.group - b.group || a.member - b.member);
   lines.forEach((l, i) => {
     const [group, member] = [Math.floor(i / groupSize), i % groupSize];

@@ -5,11 +5,12 @@ import {
   evaluationLine,
   metricsLine,
   rewardFailure,
-  rolloutCompletion,
+  rolloutRecord,
   type EvaluationLine,
   type MetricsLine,
   type RewardFailure,
   type RolloutCompletion,
+  type RolloutRecord,
 } from '../protocol/dashboard-messages';
 import { list, object } from '../protocol/shape';
 import { parseTrainingConfig, type TrainingConfig } from '../trainer/config';
@@ -51,17 +52,23 @@ export class RunFolder {
     return iterationsIn(join(this.path, 'rollouts'), '.jsonl');
   }
 
-  /** One iteration's completions with each id decoded on its own; undefined when not written. */
-  async rollouts(iteration: number, decodeToken: DecodeToken): Promise<RolloutCompletion[] | undefined> {
-    const file = join(this.path, 'rollouts', `${iterName(iteration)}.jsonl`);
+  /** rollouts/iter-N.jsonl of `iteration`, where the run writes that iteration's completions. */
+  rolloutsFile(iteration: number): string {
+    return join(this.path, 'rollouts', `${iterName(iteration)}.jsonl`);
+  }
+
+  /** One iteration's rollout records, checked; undefined when not written (or empty). */
+  async records(iteration: number): Promise<RolloutRecord[] | undefined> {
+    const file = this.rolloutsFile(iteration);
     const records = await readJsonLines(file);
     if (records.length === 0) return undefined;
-    return records.map((r, i) => {
-      const ids = (r as { completion_ids?: unknown }).completion_ids;
-      const tokens = Array.isArray(ids) ? ids.map((id) => (Number.isInteger(id) ? decodeToken(id as number) : '')) : [];
-      const completion = { ...(r as object), tokens };
-      return checked(rolloutCompletion.check(completion, `line ${i + 1}`), completion as RolloutCompletion, file);
-    });
+    return records.map((r, i) => checked(rolloutRecord.check(r, `line ${i + 1}`), r as RolloutRecord, file));
+  }
+
+  /** One iteration's completions with each id decoded on its own; undefined when not written. */
+  async rollouts(iteration: number, decodeToken: DecodeToken): Promise<RolloutCompletion[] | undefined> {
+    const records = await this.records(iteration);
+    return records?.map((r) => ({ ...r, tokens: r.completion_ids.map(decodeToken) }));
   }
 
   /** Reward functions that failed in each iteration that had failures, ascending. */

@@ -1,15 +1,14 @@
 // One completion of a run folder, as a completion document.
-import { join } from 'node:path';
 import { UserError } from '../../errors';
 import { RunFolder, type DecodeToken } from '../../run-folder/run-folder';
-import { iterName } from '../../trainer/run-dir';
 import type { CompletionRef } from '../dashboard/dashboard-channel';
 import { completionDocument, type CompletionDocument } from './completion-text';
 
 /** Reads rollouts/iter-N.jsonl; a UserError naming the file when it or the completion is missing. */
 export async function readCompletionDocument(ref: CompletionRef, decodeToken: DecodeToken): Promise<CompletionDocument> {
-  const file = join(ref.runDir, 'rollouts', `${iterName(ref.iteration)}.jsonl`);
-  const completions = await new RunFolder(ref.runDir).rollouts(ref.iteration, decodeToken);
+  const folder = new RunFolder(ref.runDir);
+  const file = folder.rolloutsFile(ref.iteration);
+  const completions = await folder.rollouts(ref.iteration, decodeToken);
   if (!completions) throw new UserError(`${file}: not found or empty; iteration ${ref.iteration} has no rollouts in this run folder (was it moved, or cut back by a resume?)`);
   const completion = completions.find((c) => c.group === ref.group && c.member === ref.member);
   if (!completion) {

@@ -1,10 +1,8 @@
 // In the current run's dataset file, each prompt line shows its latest group's mean reward and
 // best completion after the line, and every completion of the group on hover (./row-text).
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import * as vscode from 'vscode';
-import { readJsonLines } from '../../run-folder/json-lines';
 import { RunFolder } from '../../run-folder/run-folder';
-import { iterName } from '../../trainer/run-dir';
 import { CurrentRun, type RunChange } from '../run-state/current-run';
 import type { SessionSlot } from '../session-slot';
 import { groupsOfIteration, withNewer, type RowGroups } from './row-groups';
@@ -14,7 +12,7 @@ import { rowDecorations } from './row-text';
 const RECENT_ITERATIONS = 32;
 
 async function groupsOf(runDir: string, iteration: number): Promise<RowGroups> {
-  return groupsOfIteration(await readJsonLines(join(runDir, 'rollouts', `${iterName(iteration)}.jsonl`)), iteration);
+  return groupsOfIteration((await new RunFolder(runDir).records(iteration)) ?? [], iteration);
 }
 
 class DatasetDecorations implements vscode.Disposable {

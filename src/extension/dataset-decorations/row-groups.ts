@@ -1,6 +1,7 @@
 // The latest group of completions of each dataset row, from rollouts/iter-N.jsonl records
 // (src/trainer/rollout-records.ts): what a dataset file shows inline. Only the newest group of
 // a row is kept, and long completions are cut, so memory stays bounded by the dataset's size.
+import type { RolloutRecord } from '../../protocol/dashboard-messages';
 
 export interface GroupMember {
   completion: string;
@@ -24,32 +25,15 @@ export type RowGroups = ReadonlyMap<number, RowGroup>;
 /** Characters of a completion kept for the hover. */
 export const KEPT_CHARS = 2000;
 
-interface RolloutLine {
-  group: number;
-  row: number;
-  completion: string;
-  reward: number | null;
-  advantage: number | null;
-  rewards: Record<string, number | null>;
-}
-
-const numberOrNull = (v: unknown) => (typeof v === 'number' ? v : null);
-
-function asRecord(v: unknown): RolloutLine | undefined {
-  const r = v as Partial<RolloutLine> | null;
-  if (typeof r !== 'object' || r === null || !Number.isInteger(r.row) || !Number.isInteger(r.group) || typeof r.completion !== 'string') return undefined;
-  const rewards = typeof r.rewards === 'object' && r.rewards !== null ? r.rewards : {};
-  return { group: r.group!, row: r.row!, completion: r.completion, reward: numberOrNull(r.reward), advantage: numberOrNull(r.advantage), rewards };
-}
+/** What a dataset line shows of a rollouts record (RunFolder.records checks them). */
+type RolloutLine = Pick<RolloutRecord, 'group' | 'row' | 'completion' | 'reward' | 'advantage' | 'rewards'>;
 
 const byReward = (a: GroupMember, b: GroupMember) => (b.reward ?? -Infinity) - (a.reward ?? -Infinity);
 
 /** The groups of one iteration's records, by row; a row sampled twice keeps its later group. */
-export function groupsOfIteration(records: readonly unknown[], iteration: number): Map<number, RowGroup> {
+export function groupsOfIteration(records: readonly RolloutLine[], iteration: number): Map<number, RowGroup> {
   const groups = new Map<number, { row: number; members: GroupMember[] }>();
-  for (const raw of records) {
-    const r = asRecord(raw);
-    if (!r) continue;
+  for (const r of records) {
     const member: GroupMember = { completion: r.completion.slice(0, KEPT_CHARS), reward: r.reward, advantage: r.advantage, rewards: r.rewards };
     const g = groups.get(r.group) ?? { row: r.row, members: [] };
     g.members.push(member);

@@ -2,9 +2,7 @@
 // reward function scored highest (or lowest), opened as a completion document.
 import { join } from 'node:path';
 import { UserError } from '../../errors';
-import { readJsonLines } from '../../run-folder/json-lines';
 import { RunFolder } from '../../run-folder/run-folder';
-import { iterName } from '../../trainer/run-dir';
 import type { CompletionRef } from '../dashboard/dashboard-channel';
 import { pickSample } from './sample-pick';
 
@@ -21,11 +19,11 @@ export function isRewardSampleArgs(a: unknown): a is RewardSampleArgs {
 
 /** Where that completion is; a UserError when the run has no rollouts or `fn` scored none. */
 export async function rewardSample({ runDir, fn, which }: RewardSampleArgs): Promise<CompletionRef> {
-  const iterations = await new RunFolder(runDir).rolloutIterations();
-  const iteration = iterations[iterations.length - 1];
-  if (iteration === undefined) throw new UserError(`${join(runDir, 'rollouts')}: no rollouts yet; wait for the first iteration to finish`);
-  const file = join(runDir, 'rollouts', `${iterName(iteration)}.jsonl`);
-  const picked = pickSample(await readJsonLines(file), fn, which);
-  if (!picked) throw new UserError(`${file}: reward function "${fn}" scored no completion of iteration ${iteration} (see reward-errors/ for why)`);
+  const folder = new RunFolder(runDir);
+  const iteration = (await folder.rolloutIterations()).at(-1);
+  const records = iteration === undefined ? undefined : await folder.records(iteration);
+  if (iteration === undefined || !records) throw new UserError(`${join(runDir, 'rollouts')}: no rollouts yet; wait for the first iteration to finish`);
+  const picked = pickSample(records, fn, which);
+  if (!picked) throw new UserError(`${folder.rolloutsFile(iteration)}: reward function "${fn}" scored no completion of iteration ${iteration} (see reward-errors/ for why)`);
   return { runDir, iteration, ...picked };
 }
