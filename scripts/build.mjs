@@ -1,7 +1,8 @@
-// Bundles the `grpo` command line (and, later, the extension and the webview) with esbuild.
+// Bundles the `grpo` command line, the trainer process, the reward worker, the VS Code extension
+// and the dashboard webview with esbuild.
 // Type-checking is a separate step (`npm run typecheck`), as esbuild only strips types.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -17,7 +18,21 @@ mkdirSync(outdir, { recursive: true });
 const runtimeExternals = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'esbuild'];
 const nodeBundle = { outdir, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 
-await build({
+// Every output goes to a temporary name and is renamed into place, so whatever runs out/ while a
+// build rewrites it (a test spawning out/cli.js during `npm run package`) reads the old file or
+// the new one, never half of one.
+function replaceFile(file, write) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  write(tmp);
+  renameSync(tmp, file);
+}
+
+async function bundle(options) {
+  const result = await build({ ...options, write: false });
+  for (const f of result.outputFiles) replaceFile(f.path, (tmp) => writeFileSync(tmp, f.contents));
+}
+
+await bundle({
   ...nodeBundle,
   // The reward worker runs user code in worker threads; it is its own entry point. The trainer
   // process is the child the extension forks to train in.
@@ -30,14 +45,14 @@ await build({
 });
 
 // The VS Code extension host: `vscode` is provided by the editor at run time.
-await build({
+await bundle({
   ...nodeBundle,
   entryPoints: { extension: join(root, 'src/extension/extension.ts') },
   external: ['vscode', ...runtimeExternals],
 });
 
 // The dashboard webview: a browser bundle (out/webview.js, with its styles as out/webview.css).
-await build({
+await bundle({
   entryPoints: { webview: join(root, 'webview/main.ts') },
   outdir,
   bundle: true,
@@ -52,9 +67,10 @@ await build({
 // The wasm backend loads its .wasm binaries from next to the running script.
 const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'))) {
-  copyFileSync(join(wasmDist, f), join(outdir, f));
+  replaceFile(join(outdir, f), (tmp) => copyFileSync(join(wasmDist, f), tmp));
 }
 
 // The JSON Schema of grpo.config.json, from the one declaration of the settings, for
 // editors ("$schema" in a config, and the extension's jsonValidation).
-writeFileSync(join(outdir, 'grpo.config.schema.json'), execFileSync(process.execPath, [join(outdir, 'cli.js'), 'schema']));
+const schema = execFileSync(process.execPath, [join(outdir, 'cli.js'), 'schema']);
+replaceFile(join(outdir, 'grpo.config.schema.json'), (tmp) => writeFileSync(tmp, schema));

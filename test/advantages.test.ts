@@ -2,7 +2,7 @@
 // tolerance only absorbs the rounding of the written-out constants).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeAdvantages } from '../src/trainer/advantages';
+import { computeAdvantages, normalizeThenSum } from '../src/trainer/advantages';
 
 const TOL = 1e-9;
 const EPS = 1e-4;
@@ -56,6 +56,14 @@ describe('computeAdvantages', () => {
     });
   }
 
+  it('frac_reward_zero_std as TRL defines it: the share of flat groups, but under batch scaling 1 only when the whole batch is flat', () => {
+    const rewards = new Float64Array([3, 3, 3, 3, 0, 1, 0, 1]);
+    assert.equal(computeAdvantages(rewards, 4, 'group').zeroStdFraction, 0.5);
+    assert.equal(computeAdvantages(rewards, 4, 'none').zeroStdFraction, 0.5);
+    assert.equal(computeAdvantages(rewards, 4, 'batch').zeroStdFraction, 0);
+    assert.equal(computeAdvantages(new Float64Array([2, 2, 2, 2]), 2, 'batch').zeroStdFraction, 1);
+  });
+
   it('a NaN reward gets advantage 0 and is left out of its group\'s mean and std', () => {
     // Finite rewards {1, 0, 0}: mean 1/3, unbiased std sqrt(((2/3)^2 + 2 (1/3)^2) / 2) = sqrt(1/3).
     const { advantages, groupStd } = computeAdvantages(new Float64Array([1, NaN, 0, 0]), 4, 'group');
@@ -82,5 +90,32 @@ describe('computeAdvantages', () => {
 
   it('refuses rewards that do not split into whole groups', () => {
     assert.throws(() => computeAdvantages(new Float64Array(5), 2, 'group'), /groups of 2/);
+  });
+});
+
+describe('normalizeThenSum (GDPO)', () => {
+  it('normalises each function within its groups, sums with the weights, then normalises over the batch', () => {
+    const a = new Float64Array([1, 0, 0, 0, 2, 4, 6, 8]);
+    const b = new Float64Array([10, 30, 20, 20, 5, 5, 5, 5]);
+    const out = normalizeThenSum([{ values: a, weight: 1 }, { values: b, weight: 0.5 }], 4);
+    const z = (v: Float64Array, g: number, i: number) => {
+      const x = [...v.subarray(g * 4, g * 4 + 4)];
+      const mean = x.reduce((s, y) => s + y, 0) / 4;
+      const std = Math.sqrt(x.reduce((s, y) => s + (y - mean) ** 2, 0) / 3);
+      return (v[g * 4 + i] - mean) / (std + EPS);
+    };
+    const summed = Array.from({ length: 8 }, (_, k) => z(a, Math.floor(k / 4), k % 4) + 0.5 * z(b, Math.floor(k / 4), k % 4));
+    const mean = summed.reduce((s, y) => s + y, 0) / 8;
+    const std = Math.sqrt(summed.reduce((s, y) => s + (y - mean) ** 2, 0) / 7);
+    closeAll(out.advantages, summed.map((x) => (x - mean) / (std + EPS)), 'advantages');
+    assert.equal(out.zeroStdFraction, 0);
+  });
+
+  it('a sample no function scored gets advantage 0; a missing value counts as 0 next to others', () => {
+    const a = new Float64Array([1, NaN, 0, 1]);
+    const b = new Float64Array([0, NaN, 1, NaN]);
+    const out = normalizeThenSum([{ values: a, weight: 1 }, { values: b, weight: 1 }], 4);
+    assert.equal(out.advantages[1], 0);
+    assert.ok(out.advantages.every(Number.isFinite));
   });
 });

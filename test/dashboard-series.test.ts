@@ -2,7 +2,7 @@
 // marker where a reward file changed version.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chartSpecs, rewardFunctionNames, versionChanges } from '../webview/metric-series';
+import { chartSpecs, rewardFunctionNames, rewardMetricNames, versionChanges } from '../webview/metric-series';
 import { metricsLine } from './helpers/dashboard-samples';
 
 const TOL = 1e-12;
@@ -38,14 +38,30 @@ describe('chartSpecs', () => {
     assert.deepEqual(specs.slice(0, 3).map((s) => s.id), ['reward', 'reward-fn:exact', 'reward-fn:format']);
   });
 
+  it('charts what a reward function records with ctx.metric right after its reward chart', () => {
+    const lines = [metricsLine(1, { 'rewards/exact/mean': 0.5, 'exact/has_answer': 0.75, 'exact/digits': 2 }), metricsLine(2, { 'rewards/exact/mean': 0.6, 'exact/has_answer': 0.8 })];
+    assert.deepEqual([...rewardMetricNames(lines, ['exact'])], [['exact', ['exact/has_answer', 'exact/digits']]]);
+    const specs = chartSpecs(lines);
+    const at = specs.findIndex((c) => c.id === 'reward-metrics:exact');
+    assert.equal(specs[at - 1].id, 'reward-fn:exact');
+    assert.deepEqual(specs[at].series.map((x) => x.label), ['has_answer', 'digits']);
+    assert.deepEqual(specs[at].series[1].points.map((p) => p.y), [2, null]);
+    // Keys of other slashed metrics (clip_ratio/..., time/...) are not a reward function's.
+    assert.deepEqual([...rewardMetricNames([metricsLine(1, { 'clip_ratio/low_mean': 0 })], ['exact'])], []);
+  });
+
   it('leaves out charts whose metrics never appear, and keeps the rest', () => {
     const ids = chartSpecs(metrics).map((c) => c.id);
     assert.ok(ids.includes('kl') && ids.includes('loss'));
     assert.ok(!ids.includes('entropy') && !ids.includes('clip') && !ids.includes('throughput'));
-    const full = chartSpecs([metricsLine(1, { entropy: 0.3, 'clip_ratio/low_mean': 0.01, 'completions/mean_length': 3, 'completions/min_length': 2, 'completions/max_length': 5 })]);
+    const full = chartSpecs([
+      metricsLine(1, { entropy: 0.3, 'clip_ratio/low_mean': 0.01, 'clip_ratio/high_mean': 0, 'clip_ratio/region_mean': 0.01, 'completions/mean_length': 3, 'completions/min_length': 2, 'completions/max_length': 5 }),
+    ]);
     const length = full.find((c) => c.id === 'length')!;
     assert.deepEqual([length.series[0].band!.low[0].y, length.series[0].points[0].y, length.series[0].band!.high[0].y], [2, 3, 5]);
-    assert.deepEqual(full.find((c) => c.id === 'clip')!.series.map((s) => s.label), ['low', 'high', 'region']);
+    assert.deepEqual(full.find((c) => c.id === 'clip')!.series.map((s) => s.label), ['low', 'high', 'region'], 'no cispo line in a clipped run');
+    const cispo = chartSpecs([metricsLine(1, { cispo_clip_ratio: 0.02 })]).find((c) => c.id === 'clip')!;
+    assert.deepEqual(cispo.series.map((s) => s.label), ['cispo']);
   });
 
   it('draws held-out evaluations after the reward chart: the total, and each function when there are several', () => {

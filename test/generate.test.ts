@@ -164,3 +164,63 @@ test('repeated generation leaks no tensors', async () => {
     model.dispose();
   }
 });
+
+/** Many EOS ids (as generation_config.json may list) make rows finish at different steps. */
+const MANY_EOS = [2, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+
+function promptsOf(n: number): number[][] {
+  return Array.from({ length: n }, (_, i) => PROMPTS[i % PROMPTS.length].map((t) => (t + 7 * i) % 96));
+}
+
+/** Every completion ends at its first EOS or stop string, or is exactly maxNewTokens long. */
+function assertEndsAtFirstStop(out: Awaited<ReturnType<typeof generate>>, maxNewTokens: number, decode?: (ids: number[]) => string, stop?: string): void {
+  const eos = new Set(MANY_EOS);
+  out.flat().forEach((c, i) => {
+    const firstEos = c.ids.findIndex((t) => eos.has(t));
+    const stopAt = decode && stop ? decode(c.ids).indexOf(stop) : -1;
+    if (c.finishReason === 'eos') {
+      assert.equal(firstEos, c.ids.length - 1, `completion ${i} continues past its EOS: ${c.ids}`);
+    } else {
+      assert.equal(firstEos, -1, `completion ${i} (${c.finishReason}) holds an EOS: ${c.ids}`);
+    }
+    if (c.finishReason === 'stop') {
+      assert.equal(stopAt, c.stopTextLength, `completion ${i}: the stop string is not where it stopped`);
+      assert.equal(decode!(c.ids.slice(0, -1)).indexOf(stop!), -1, `completion ${i} continues past its stop string`);
+    } else if (stop) {
+      assert.equal(stopAt, -1, `completion ${i} (${c.finishReason}) holds the stop string`);
+    }
+    if (c.finishReason === 'length') assert.equal(c.ids.length, maxNewTokens, `completion ${i}`);
+    else assert.ok(c.ids.length <= maxNewTokens);
+  });
+}
+
+for (const [prompts, group] of [
+  [3, 1],
+  [4, 16],
+  [16, 16],
+] as const) {
+  test(`no completion continues past its EOS or stop string (${prompts * group} rows, 12 EOS ids), whatever the compaction policy`, async () => {
+    const model = await loadCausalLM(join(fixtures, 'llama-tied'));
+    try {
+      const decode = (ids: number[]) => ids.map((i) => `<${i}>`).join('');
+      const stop = '<40>';
+      const base = options({ temperature: 1, groupSize: group, maxNewTokens: 24, eosTokenIds: MANY_EOS, seed: 11, stopStrings: [stop], decode });
+      const input = promptsOf(prompts);
+      const usual = await generate(model, input, base);
+      assertEndsAtFirstStop(usual, 24, decode, stop);
+      const reasons = usual.flat().map((c) => c.finishReason);
+      assert.ok(reasons.includes('eos'), 'some rows should end at an EOS');
+      if (prompts * group >= 64) {
+        assert.ok(reasons.includes('stop') && reasons.includes('length'), `rows should also stop and run to the limit: ${new Set(reasons)}`);
+      }
+      // Never compacting (finished rows ride along to the end) and compacting at every finish
+      // give the same completions: a finished row produces nothing more either way.
+      for (const compactFraction of [1, 1e-9]) {
+        const other = await generate(model, input, { ...base, compactFraction });
+        assert.deepEqual(other.flat().map((c) => [c.ids, c.finishReason]), usual.flat().map((c) => [c.ids, c.finishReason]), `compactFraction ${compactFraction}`);
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+}

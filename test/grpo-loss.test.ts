@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from './helpers/backend';
-import { grpoLoss, readLossStats, type GrpoLossOptions } from '../src/trainer/loss';
+import { combineLossParts, grpoLoss, readLossParts, type GrpoLossOptions } from '../src/trainer/loss';
 import { maskTruncatedCompletions } from '../src/trainer/completion-mask';
 import { tokenEntropy } from '../src/trainer/token-entropy';
 import type { LossType } from '../src/trainer/config';
@@ -20,6 +20,7 @@ function close(actual: number, expected: number, what: string, tol = TOL): void 
 /** A minibatch as plain arrays: [B][T] per-token values, one advantage per row. */
 interface Case {
   logp: number[][];
+  entropy?: number[][]; // zeros when absent
   oldLogp: number[][];
   refLogp?: number[][];
   advantages: number[];
@@ -30,7 +31,18 @@ const EPS_LOW = 0.2;
 const EPS_HIGH = 0.28;
 
 function options(lossType: LossType, extra: Partial<GrpoLossOptions> = {}): GrpoLossOptions {
-  return { lossType, epsilonLow: EPS_LOW, epsilonHigh: EPS_HIGH, beta: 0, maxCompletionLength: 5, ...extra };
+  return {
+    lossType,
+    importanceSamplingLevel: 'token',
+    epsilonLow: EPS_LOW,
+    epsilonHigh: EPS_HIGH,
+    beta: 0,
+    klBiasCorrection: false,
+    maxCompletionLength: 5,
+    stepsPerBatch: 1,
+    entropyCoef: 0,
+    ...extra,
+  };
 }
 
 /** The per-token loss l[b][t] of the formula, in float64. */
@@ -51,26 +63,27 @@ function referencePerToken(c: Case, opts: GrpoLossOptions): number[][] {
 function referenceLoss(c: Case, opts: GrpoLossOptions): number {
   const l = referencePerToken(c, opts);
   const B = c.logp.length;
-  const sequences = opts.batchSequenceCount ?? B;
   const rowSum = l.map((row, b) => row.reduce((s, x, t) => s + x * c.mask[b][t], 0));
   const rowTokens = c.mask.map((row) => row.reduce((s, x) => s + x, 0));
   const total = rowSum.reduce((s, x) => s + x, 0);
   const tokens = rowTokens.reduce((s, x) => s + x, 0);
   switch (opts.lossType) {
     case 'grpo':
-      return rowSum.reduce((s, x, b) => s + x / Math.max(rowTokens[b], 1), 0) / sequences;
+      return rowSum.reduce((s, x, b) => s + x / Math.max(rowTokens[b], 1), 0) / B;
     case 'bnpo':
       return total / Math.max(tokens, 1);
     case 'dr_grpo':
-      return total / (sequences * opts.maxCompletionLength);
+      return total / (B * opts.maxCompletionLength);
     case 'dapo':
-      return total / Math.max(opts.batchTokenCount!, 1);
+    case 'cispo':
+      return total / (Math.max(opts.batchTokenCount!, 1) / opts.stepsPerBatch!);
   }
 }
 
 function tensors(c: Case) {
   return {
     logp: tf.tensor2d(c.logp),
+    entropy: c.entropy ? tf.tensor2d(c.entropy) : tf.zeros([c.logp.length, c.logp[0].length]) as tf.Tensor2D,
     oldLogp: tf.tensor2d(c.oldLogp),
     refLogp: c.refLogp ? tf.tensor2d(c.refLogp) : undefined,
     advantages: tf.tensor1d(c.advantages),
@@ -82,8 +95,8 @@ function tensors(c: Case) {
 function lossAndGrad(c: Case, opts: GrpoLossOptions): { loss: number; grad: number[][] } {
   const inputs = tensors(c);
   const { value, grad } = tf.valueAndGrad((logp: tf.Tensor) => {
-    const { loss, stats } = grpoLoss({ ...inputs, logp: logp as tf.Tensor2D }, opts);
-    tf.dispose(Object.values(stats));
+    const { loss, parts } = grpoLoss({ ...inputs, logp: logp as tf.Tensor2D }, opts);
+    tf.dispose(Object.values(parts));
     return loss;
   })(inputs.logp);
   const out = { loss: value.dataSync()[0], grad: grad.arraySync() as number[][] };
@@ -93,10 +106,10 @@ function lossAndGrad(c: Case, opts: GrpoLossOptions): { loss: number; grad: numb
 
 async function lossAndStats(c: Case, opts: GrpoLossOptions) {
   const inputs = tensors(c);
-  const { loss, stats } = grpoLoss(inputs, opts);
+  const { loss, parts } = grpoLoss(inputs, opts);
   const value = (await loss.data())[0];
   tf.dispose([loss, ...Object.values(inputs)]);
-  return { loss: value, stats: await readLossStats(stats) };
+  return { loss: value, stats: combineLossParts([await readLossParts(parts)], opts.importanceSamplingLevel === 'sequence') };
 }
 
 // Two completions of unequal length (the second padded by one token), off-policy enough that
@@ -138,7 +151,7 @@ describe('grpoLoss normalisation per loss_type', () => {
     close(lossAndGrad(c, options('dapo', { batchTokenCount: 20 })).loss, -(3 * 1.5 - 2 * 0.8) / 20, 'dapo');
   });
 
-  it('dapo losses of minibatches add up to the whole batch\'s, as do grpo and dr_grpo with batchSequenceCount', () => {
+  it('normalises each optimizer step as TRL does: grpo and dr_grpo by its own minibatch, dapo by the batch\'s tokens per step', () => {
     const batch: Case = {
       logp: [[-1, -0.5, -2], [-0.7, -1.2, -3], [-0.3, -0.2, -0.9], [-1.5, -2.5, -0.6]],
       oldLogp: [[-1.1, -0.9, -1.9], [-0.4, -1.25, -0.1], [-0.35, -0.1, -1], [-1.4, -2.6, -0.7]],
@@ -146,7 +159,7 @@ describe('grpoLoss normalisation per loss_type', () => {
       advantages: [1.5, -0.8, 0.3, -1],
       mask: [[1, 1, 1], [1, 1, 0], [1, 0, 0], [1, 1, 1]],
     };
-    const half = (rows: number[]) => ({
+    const half = (rows: number[]): Case => ({
       logp: rows.map((r) => batch.logp[r]),
       oldLogp: rows.map((r) => batch.oldLogp[r]),
       refLogp: rows.map((r) => batch.refLogp![r]),
@@ -154,17 +167,19 @@ describe('grpoLoss normalisation per loss_type', () => {
       mask: rows.map((r) => batch.mask[r]),
     });
     const tokens = 9;
-    for (const [lossType, extra] of [
-      ['dapo', { batchTokenCount: tokens }],
-      ['grpo', { batchSequenceCount: 4 }],
-      ['dr_grpo', { batchSequenceCount: 4 }],
-    ] as [LossType, Partial<GrpoLossOptions>][]) {
-      const opts = options(lossType, { beta: 0.05, ...extra });
-      const whole = lossAndGrad(batch, { ...opts, batchSequenceCount: undefined }).loss;
-      const parts = lossAndGrad(half([0, 2]), opts).loss + lossAndGrad(half([1, 3]), opts).loss;
-      close(parts, whole, `${lossType}: sum of minibatch losses`);
+    // Two steps per pass: each step's loss is a full-size loss of its own, so the two add up
+    // to twice the whole batch's (whose one step sees every token).
+    for (const lossType of ['dapo', 'cispo'] as LossType[]) {
+      const opts = options(lossType, { beta: 0.05, batchTokenCount: tokens, epsilonHigh: lossType === 'cispo' ? 5 : EPS_HIGH });
+      const whole = lossAndGrad(batch, opts).loss;
+      const parts = lossAndGrad(half([0, 2]), { ...opts, stepsPerBatch: 2 }).loss + lossAndGrad(half([1, 3]), { ...opts, stepsPerBatch: 2 }).loss;
+      close(parts, 2 * whole, `${lossType}: steps of half the batch`);
     }
-    // dapo over the whole batch is the plain token mean.
+    for (const lossType of ['grpo', 'dr_grpo'] as LossType[]) {
+      const opts = options(lossType, { beta: 0.05 });
+      close(lossAndGrad(half([0, 2]), opts).loss, referenceLoss(half([0, 2]), opts), `${lossType}: a step normalises by its own ${2} completions`);
+    }
+    // dapo over the whole batch in one step is the plain token mean.
     const dapo = options('dapo', { beta: 0.05, batchTokenCount: tokens });
     close(lossAndGrad(batch, dapo).loss, referenceLoss(batch, options('bnpo', { beta: 0.05 })), 'dapo whole batch = token mean');
   });
@@ -197,10 +212,13 @@ describe('grpoLoss clipping', () => {
   it('reports the clipped fractions as TRL defines them', async () => {
     const { stats } = await lossAndStats(c, options('bnpo'));
     // Rows with r out of the band on the unclipped side (A > 0 with r low, A < 0 with r high) do not count.
-    close(stats.clipHighFraction, 1 / 8, 'clip_ratio/high_mean');
-    close(stats.clipLowFraction, 1 / 8, 'clip_ratio/low_mean');
-    close(stats.clipRegionFraction, 2 / 8, 'clip_ratio/region_mean');
-    close(stats.ratioMean, (1.5 + 0.5 + 0.5 + 1.5 + 1.1 + 1.1 + 0.5 + 1.5) / 8, 'mean ratio');
+    close(stats.clipHighMean!, 1 / 8, 'clip_ratio/high_mean');
+    close(stats.clipLowMean!, 1 / 8, 'clip_ratio/low_mean');
+    close(stats.clipRegionMean!, 2 / 8, 'clip_ratio/region_mean');
+    // One token per completion: each completion's own clipped share is 0 or 1.
+    assert.equal(stats.clipLowMin, 0);
+    assert.equal(stats.clipHighMax, 1);
+    close(stats.ratioMean!, (1.5 + 0.5 + 0.5 + 1.5 + 1.1 + 1.1 + 0.5 + 1.5) / 8, 'mean ratio');
     assert.equal(stats.activeTokens, 8);
   });
 });
@@ -219,7 +237,7 @@ describe('grpoLoss KL term', () => {
     assert.ok(k3.every((x) => x >= 0));
     const beta = 0.5;
     const { loss, stats } = await lossAndStats(c, options('bnpo', { beta }));
-    close(stats.klMean, k3.reduce((s, x) => s + x, 0) / 5, 'kl mean');
+    close(stats.klMean!, k3.reduce((s, x) => s + x, 0) / 5, 'kl mean');
     close(loss, (beta * k3.reduce((s, x) => s + x, 0)) / 5, 'beta * mean kl');
     // d/dlogp [exp(ref - logp) - (ref - logp) - 1] = 1 - exp(ref - logp)
     const { grad } = lossAndGrad(c, options('bnpo', { beta }));
@@ -230,12 +248,12 @@ describe('grpoLoss KL term', () => {
     assert.equal(same.loss, 0);
   });
 
-  it('is absent from the loss when beta is 0, but still reported when a reference is given', async () => {
+  it('is absent from the loss and the stats when beta is 0, as TRL leaves kl unlogged', async () => {
     const withRef = await lossAndStats(SMALL, options('bnpo'));
     const withoutRef = await lossAndStats({ ...SMALL, refLogp: undefined }, options('bnpo'));
     close(withRef.loss, withoutRef.loss, 'beta 0');
-    assert.ok(withRef.stats.klMean > 0);
-    assert.equal(withoutRef.stats.klMean, 0);
+    assert.equal(withRef.stats.klMean, undefined);
+    assert.ok((await lossAndStats(SMALL, options('bnpo', { beta: 0.1 }))).stats.klMean! > 0);
   });
 
   it('refuses a non-zero beta without reference log-probabilities', () => {
@@ -251,8 +269,8 @@ describe('grpoLoss masking', () => {
       oldLogp: [SMALL.oldLogp[0], [SMALL.oldLogp[1][0], SMALL.oldLogp[1][1], NaN]],
       refLogp: [SMALL.refLogp![0], [SMALL.refLogp![1][0], SMALL.refLogp![1][1], 1e9]],
     };
-    for (const lossType of ['grpo', 'bnpo', 'dr_grpo', 'dapo'] as LossType[]) {
-      const opts = options(lossType, { beta: 0.1, batchTokenCount: 5 });
+    for (const lossType of ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'cispo'] as LossType[]) {
+      const opts = options(lossType, { beta: 0.1, batchTokenCount: 5, epsilonHigh: lossType === 'cispo' ? 5 : EPS_HIGH });
       const clean = lossAndGrad(SMALL, opts);
       const dirty = lossAndGrad(garbage, opts);
       close(dirty.loss, clean.loss, `${lossType} loss`);
@@ -292,14 +310,14 @@ describe('grpoLoss memory', () => {
     const inputs = tensors(SMALL);
     const logp = tf.variable(inputs.logp);
     const step = async () => {
-      let stats;
+      let parts;
       const { value, grads } = tf.variableGrads(() => {
         const out = grpoLoss({ ...inputs, logp: logp as unknown as tf.Tensor2D }, options('dapo', { beta: 0.1, batchTokenCount: 5 }));
-        stats = out.stats;
+        parts = out.parts;
         return out.loss;
       }, [logp]);
       tf.dispose([value, ...Object.values(grads)]);
-      await readLossStats(stats!);
+      await readLossParts(parts!);
     };
     await step();
     const before = tf.memory().numTensors;

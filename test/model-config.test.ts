@@ -33,6 +33,18 @@ test('defaults follow transformers: head_dim, kv heads, theta, eps, untied', () 
   assert.equal(c.qkvBias, false);
 });
 
+test('transformers 5 rope_parameters give theta and scaling, and win over the older fields', () => {
+  const plain = parseModelConfig({ ...base, rope_theta: 500, rope_parameters: { rope_theta: 1e6, rope_type: 'default' } }, 'x');
+  assert.equal(plain.ropeTheta, 1e6);
+  assert.equal(plain.ropeScaling, null);
+  const scaled = parseModelConfig(
+    { ...base, rope_parameters: { rope_theta: 5e5, rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } },
+    'x',
+  );
+  assert.equal(scaled.ropeTheta, 5e5);
+  assert.deepEqual(scaled.ropeScaling, { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 });
+});
+
 test('qwen2 has q/k/v biases and ignores sliding_window unless use_sliding_window', () => {
   const c = parseModelConfig({ ...base, model_type: 'qwen2', sliding_window: 8, use_sliding_window: false }, 'x');
   assert.equal(c.qkvBias, true);
@@ -44,7 +56,9 @@ test('qwen2 has q/k/v biases and ignores sliding_window unless use_sliding_windo
 test('unsupported options name the field and what is supported', () => {
   rejects({ model_type: 'gpt2' }, /model_type "gpt2" is not supported; supported: llama, qwen2, mistral/);
   rejects({ hidden_act: 'gelu' }, /hidden_act "gelu" is not supported; supported: silu/);
-  rejects({ rope_scaling: { rope_type: 'yarn', factor: 4 } }, /rope_scaling type "yarn" is not supported; supported: llama3/);
+  rejects({ rope_scaling: { rope_type: 'yarn', factor: 4 } }, /rope_scaling rope_type "yarn" is not supported; supported: default, llama3/);
+  rejects({ rope_parameters: { rope_type: 'yarn', rope_theta: 1e6 } }, /rope_parameters rope_type "yarn" is not supported/);
+  rejects({ rope_parameters: { rope_theta: -1 } }, /"rope_parameters.rope_theta" must be a positive number/);
   rejects({ rope_scaling: { rope_type: 'llama3', factor: 8 } }, /rope_scaling\.low_freq_factor must be a positive number/);
   rejects({ num_key_value_heads: 3 }, /num_attention_heads \(4\) must be a multiple of num_key_value_heads \(3\)/);
   rejects({ hidden_size: 'big' }, /field "hidden_size" must be a positive integer/);

@@ -80,6 +80,27 @@ test('three AdamW steps with bias correction, decoupled decay on the matrix only
   dispose(params, opt);
 });
 
+test('moments kept in host memory give the same steps, weights and state as moments on the backend, and leak no tensors', async () => {
+  const settings: AdamWSettings = { ...DEFAULT_ADAMW, weightDecay: 0.1, maxGradNorm: 0.5 };
+  const onDevice = makeParams();
+  const onHost = makeParams();
+  const a = new AdamW(onDevice, settings);
+  const b = new AdamW(onHost, settings, { hostMoments: true });
+  assert.equal(b.hostMoments, true);
+  const gw = [[0.1, -0.2, 0.3, 0.05], [-0.3, 0.1, 0.0, 0.2], [0.2, 0.2, -0.1, -0.4]];
+  const gb = [[0.5, -0.1], [0.2, 0.3], [-0.4, 0.05]];
+  await stepWith(b, gw[0], gb[0], 0.01); // warm-up: the first step makes the uploads' shapes
+  const tensors = tf.memory().numTensors;
+  for (let i = 1; i < 3; i++) await stepWith(b, gw[i], gb[i], 0.01);
+  assert.equal(tf.memory().numTensors, tensors, 'host moments leak no tensors');
+  for (let i = 0; i < 3; i++) await stepWith(a, gw[i], gb[i], 0.01);
+  assert.deepEqual(values(onHost, 'w'), values(onDevice, 'w'));
+  assert.deepEqual(values(onHost, 'b'), values(onDevice, 'b'));
+  assert.deepEqual(b.state(), a.state());
+  dispose(onDevice, a);
+  dispose(onHost, b);
+});
+
 test('clipping scales the gradients to max_grad_norm and reports the norm before clipping', async () => {
   const params = makeParams();
   const opt = new AdamW(params, { ...DEFAULT_ADAMW, maxGradNorm: 1 });

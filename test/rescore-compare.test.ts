@@ -18,7 +18,7 @@ function scores(values: number[]): RewardScores {
 const lines = [line(0, 0, 1, 0.5), line(0, 1, 0, -0.5), line(1, 0, 2, 0), line(1, 1, 2, 0)];
 
 test('scale_rewards none: advantages are reward minus group mean, undivided', () => {
-  const c = compareRollout(lines, scores([0, 4, 3, 1]), 2, 'none');
+  const c = compareRollout(lines, scores([0, 4, 3, 1]), { group_size: 2, scale_rewards: 'none', multi_objective_aggregation: 'sum_then_normalize' });
   assert.deepEqual(c.samples.map((s) => s.newAdvantage), [-2, 2, 1, -1]);
   assert.equal(c.summary.signFlips, 2, 'group 0 turned around; group 1 was 0, which is no flip');
   assert.equal(c.summary.oldZeroStdShare, 0.5);
@@ -29,7 +29,7 @@ test('scale_rewards none: advantages are reward minus group mean, undivided', ()
 });
 
 test('scale_rewards batch divides by the spread of the whole batch', () => {
-  const c = compareRollout(lines, scores([0, 4, 3, 1]), 2, 'batch');
+  const c = compareRollout(lines, scores([0, 4, 3, 1]), { group_size: 2, scale_rewards: 'batch', multi_objective_aggregation: 'sum_then_normalize' });
   const mean = 2;
   const std = Math.sqrt([0, 4, 3, 1].reduce((a, r) => a + (r - mean) ** 2, 0) / 3);
   const want = [-2, 2, 1, -1].map((d) => Math.round((d / (std + 1e-4)) * 1e5) / 1e5);
@@ -37,7 +37,7 @@ test('scale_rewards batch divides by the spread of the whole batch', () => {
 });
 
 test('a sample no function scored has no reward and advantage 0, and the rest of its group still counts', () => {
-  const c = compareRollout(lines, scores([NaN, 4, 3, 1]), 2, 'group');
+  const c = compareRollout(lines, scores([NaN, 4, 3, 1]), { group_size: 2, scale_rewards: 'group', multi_objective_aggregation: 'sum_then_normalize' });
   assert.equal(c.samples[0].newReward, null);
   assert.deepEqual(c.samples[0].newRewards, { fresh: null });
   assert.equal(c.samples[0].newAdvantage, 0);

@@ -52,9 +52,45 @@ describe('parseTrainingConfig', () => {
   it('names the closest field for a misspelt or camelCased key, and TRL\'s names', () => {
     refused({ lerning_rate: 1e-5 }, /unknown field "lerning_rate"; did you mean "learning_rate"\?/);
     refused({ groupSize: 4 }, /did you mean "group_size"\?/);
-    refused({ beta: 0.04 }, /unknown field "beta"; it is called "kl_coef" here/);
+    refused({ warmup_steps: 10 }, /unknown field "warmup_steps": that is TRL's name; here it is counted in iterations as "warmup_iterations"/);
+    refused({ gradient_accumulation_steps: 4 }, /TRL's name; here it is not needed: each minibatch is one optimizer step/);
     refused({ colour: 'blue' }, /unknown field "colour"; remove it, or use one of: model_path, .*backend/);
     refused({ toString: 1 }, /unknown field "toString"/);
+  });
+
+  it('reads TRL\'s names for the same settings as ours, with a note, and refuses both names at once', () => {
+    const notes: string[] = [];
+    const c = parseTrainingConfig({ ...MINIMAL, beta: 0.01, num_generations: 4, max_completion_length: 32, adam_epsilon: 1e-6 }, FILE, { notes });
+    assert.equal(c.kl_coef, 0.01);
+    assert.equal(c.group_size, 4);
+    assert.equal(c.max_new_tokens, 32);
+    assert.equal(c.adam_eps, 1e-6);
+    assert.deepEqual(notes.sort(), [
+      '"adam_epsilon" is TRL\'s name for "adam_eps"; read as "adam_eps"',
+      '"beta" is TRL\'s name for "kl_coef"; read as "kl_coef"',
+      '"max_completion_length" is TRL\'s name for "max_new_tokens"; read as "max_new_tokens"',
+      '"num_generations" is TRL\'s name for "group_size"; read as "group_size"',
+    ]);
+    refused({ beta: 0.01, kl_coef: 0.02 }, /"beta" \(TRL's name\) and "kl_coef" set the same thing; keep one/);
+    refused({ beta: -1 }, /field "kl_coef" must be a number >= 0/);
+  });
+
+  it('warns that TRL\'s num_iterations means ppo_epochs when a run is a few iterations long', () => {
+    assert.match(trainingConfigWarnings(parse({ num_iterations: 2 }), FILE).join('\n'), /num_iterations 2 counts training iterations here .* is ppo_epochs here/);
+    assert.deepEqual(trainingConfigWarnings(parse({ num_iterations: 100 }), FILE), []);
+  });
+
+  it('checks the TRL options against each other', () => {
+    refused({ loss_type: 'cispo' }, /loss_type "cispo" caps the importance weight itself at epsilon_high, and 0.2 would cap every ratio below 1; set epsilon_high to the cap \(ScaleRL recommends 5\)/);
+    assert.equal(parse({ loss_type: 'cispo', epsilon_high: 5 }).epsilon_high, 5);
+    refused({ delta: 1 }, /"delta" must be a number > 1/);
+    refused({ top_entropy_quantile: 1.2 }, /"top_entropy_quantile" must be a number in \[0, 1\]/);
+    refused({ use_adaptive_entropy: true, entropy_coef_min: 0.5, entropy_coef_max: 0.1 }, /entropy_coef_min 0.5 exceeds entropy_coef_max 0.1/);
+    refused({ multi_objective_aggregation: 'sum' }, /must be one of "sum_then_normalize", "normalize_then_sum"/);
+    const w = (o: Record<string, unknown>) => trainingConfigWarnings(parse(o), FILE).join('\n');
+    assert.match(w({ importance_sampling_level: 'sequence' }), /"sequence" with loss_type "dapo" sums per-token terms/);
+    assert.equal(w({ importance_sampling_level: 'sequence', loss_type: 'grpo' }), '');
+    assert.match(w({ delta: 1.1, epsilon_high: 0.28 }), /delta 1.1 is within the clip band/);
   });
 
   it('refuses wrong types, saying what the field must be', () => {
@@ -62,7 +98,7 @@ describe('parseTrainingConfig', () => {
     refused({ group_size: 2.5 }, /must be an integer >= 2, got 2.5/);
     refused({ learning_rate: null }, /field "learning_rate" must be a number > 0, got null/);
     refused({ mask_truncated_completions: 'yes' }, /must be true or false/);
-    refused({ loss_type: 'ppo' }, /field "loss_type" must be one of "grpo", "bnpo", "dr_grpo", "dapo", got "ppo"/);
+    refused({ loss_type: 'ppo' }, /field "loss_type" must be one of "grpo", "bnpo", "dr_grpo", "dapo", "cispo", got "ppo"/);
     refused({ stop: 'END' }, /field "stop" must be an array of non-empty strings/);
     refused({ model_path: 3 }, /field "model_path" must be a non-empty string/);
   });
@@ -202,8 +238,8 @@ describe('trainingConfigJsonSchema', () => {
 
   it('gives every field with a fixed default that default, and each default satisfies its own schema', () => {
     const withoutDefault = Object.keys(props).filter((k) => !('default' in props[k]));
-    // Required fields, the optional eval set, epsilon_high (defaults to epsilon) and $schema.
-    assert.deepEqual(withoutDefault.sort(), ['$schema', 'dataset_path', 'epsilon_high', 'eval_dataset_path', 'model_path', 'rewards']);
+    // Required fields, the optional eval set and delta, epsilon_high (defaults to epsilon) and $schema.
+    assert.deepEqual(withoutDefault.sort(), ['$schema', 'dataset_path', 'delta', 'epsilon_high', 'eval_dataset_path', 'model_path', 'rewards']);
     for (const [key, value] of Object.entries(DEFAULT_TRAINING_CONFIG)) {
       if (key === 'epsilon_high') continue;
       assert.deepEqual(props[key].default, value, key);

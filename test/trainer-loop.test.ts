@@ -11,6 +11,7 @@ import { parseTrainingConfig, type TrainingConfig } from '../src/trainer/config'
 import { Trainer } from '../src/trainer/trainer';
 import type { TrainerEvent } from '../src/trainer/events';
 import { readSafetensors } from '../src/model/safetensors';
+import { jsonLines, trainToEnd } from './helpers/train-run';
 
 const work = mkdtempSync(join(tmpdir(), 'grpo-loop-'));
 const model = join(work, 'model');
@@ -48,22 +49,8 @@ function config(over: Record<string, unknown> = {}): TrainingConfig {
   );
 }
 
-async function train(c: TrainingConfig, resumeRunDir?: string, listen?: (e: TrainerEvent, t: Trainer) => void): Promise<{ runDir: string; events: TrainerEvent[] }> {
-  const trainer = await Trainer.create(c, { workspaceRoot: work, resumeRunDir });
-  const events: TrainerEvent[] = [];
-  trainer.on((e) => {
-    events.push(e);
-    listen?.(e, trainer);
-  });
-  try {
-    await trainer.train();
-  } finally {
-    await trainer.close();
-  }
-  return { runDir: trainer.run.path, events };
-}
-
-const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const train = (c: TrainingConfig, resumeRunDir?: string, listen?: (e: TrainerEvent, t: Trainer) => void) => trainToEnd(c, work, resumeRunDir, listen);
+const lines = jsonLines;
 
 test('resuming from a checkpoint continues exactly: same samples and same weights as an uninterrupted run', async () => {
   const full = await train(config());

@@ -48,6 +48,7 @@ const FIXED_CHARTS: ChartDef[] = [
       { metric: 'clip_ratio/low_mean', label: 'low' },
       { metric: 'clip_ratio/high_mean', label: 'high' },
       { metric: 'clip_ratio/region_mean', label: 'region' },
+      { metric: 'cispo_clip_ratio', label: 'cispo' },
     ],
   },
   { id: 'entropy', title: 'Entropy', lines: [{ metric: 'entropy', label: 'entropy' }] },
@@ -145,26 +146,58 @@ function heldOutChart(evaluations: readonly EvaluationLine[], markers: number[])
 }
 
 /**
- * Every chart of the dashboard: total reward (+- reward_std, the mean within-group std),
- * the held-out reward when the run evaluates, one per reward function (+- its std), then the
- * fixed ones. A chart whose metrics never appear is left out.
+ * The values a reward function records with ctx.metric, which metrics.jsonl keeps as
+ * "<function>/<name>": function -> its metric names, in order of first appearance.
+ */
+export function rewardMetricNames(metrics: readonly MetricsLine[], functions: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of metrics) {
+    for (const key of Object.keys(line)) {
+      const slash = key.indexOf('/');
+      const fn = key.slice(0, slash);
+      if (slash <= 0 || !functions.includes(fn)) continue;
+      const names = out.get(fn) ?? [];
+      if (!names.includes(key)) names.push(key);
+      out.set(fn, names);
+    }
+  }
+  return out;
+}
+
+/**
+ * Every chart of the dashboard: total reward (+- reward_std, the std of the batch's rewards),
+ * the held-out reward when the run evaluates, one per reward function (+- its std) followed by
+ * what it records with ctx.metric, then the fixed ones. A chart whose metrics never appear is
+ * left out.
  */
 export function chartSpecs(metrics: readonly MetricsLine[], evaluations: readonly EvaluationLine[] = []): ChartSpec[] {
   const lines = byIteration(metrics);
   const markers = versionChanges(lines);
   const defs: ChartDef[] = [
-    { id: 'reward', title: 'Reward', lines: [{ metric: 'reward', label: 'reward', band: { label: '± std within groups', std: 'reward_std' } }] },
-    ...rewardFunctionNames(lines).map((fn) => ({
-      id: `reward-fn:${fn}`,
-      title: `Reward: ${fn}`,
-      lines: [{ metric: `rewards/${fn}/mean`, label: fn, band: { label: '± std', std: `rewards/${fn}/std` } }],
-    })),
+    { id: 'reward', title: 'Reward', lines: [{ metric: 'reward', label: 'reward', band: { label: '± std', std: 'reward_std' } }] },
+    ...rewardCharts(lines),
     ...FIXED_CHARTS,
   ];
   const specs = defs
     .filter((d) => d.lines.some((l) => lines.some((line) => l.metric in line)))
-    .map((d) => ({ id: d.id, title: d.title, series: d.lines.map((l) => series(lines, l)), markers }));
+    // Within a chart, a line none of the run's iterations has is not drawn (cispo's clip ratio in a clipped run).
+    .map((d) => ({ id: d.id, title: d.title, series: d.lines.filter((l) => lines.some((line) => l.metric in line)).map((l) => series(lines, l)), markers }));
   const heldOut = heldOutChart(evaluations, markers);
   if (heldOut) specs.splice(specs[0]?.id === 'reward' ? 1 : 0, 0, heldOut);
   return specs;
+}
+
+function rewardCharts(lines: readonly MetricsLine[]): ChartDef[] {
+  const functions = rewardFunctionNames(lines);
+  const recorded = rewardMetricNames(lines, functions);
+  return functions.flatMap((fn) => [
+    {
+      id: `reward-fn:${fn}`,
+      title: `Reward: ${fn}`,
+      lines: [{ metric: `rewards/${fn}/mean`, label: fn, band: { label: '± std', std: `rewards/${fn}/std` } }],
+    },
+    ...(recorded.has(fn)
+      ? [{ id: `reward-metrics:${fn}`, title: `Recorded by ${fn} (ctx.metric)`, lines: recorded.get(fn)!.map((key) => ({ metric: key, label: key.slice(fn.length + 1) })) }]
+      : []),
+  ]);
 }

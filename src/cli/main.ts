@@ -1,4 +1,6 @@
+import { silenceCpuBanner } from '../engine/cpu-banner';
 import { UserError } from '../errors';
+import { closestKey } from '../trainer/config-fields';
 import { BENCH_HELP, benchCommand } from './commands/bench';
 import { EVAL_HELP, evalCommand } from './commands/eval';
 import { GENERATE_HELP, generateCommand } from './commands/generate';
@@ -8,8 +10,13 @@ import { SCHEMA_HELP, schemaCommand } from './commands/schema';
 import { SCORE_HELP, scoreCommand } from './commands/score';
 import { SFT_HELP, sftCommand } from './commands/sft';
 import { TRAIN_HELP, trainCommand } from './commands/train';
+import { EXIT } from './exit-codes';
+import { fileSystemProblem } from './fs-errors';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
+/** A command returns its exit status, or nothing for EXIT.ok. */
+type Command = { run: (argv: string[]) => Promise<number | void>; help: string; summary: string };
+
+const COMMANDS: Record<string, Command> = {
   train: { run: trainCommand, help: TRAIN_HELP, summary: 'train a model with GRPO (config file, or the flags of earlier GRPO scripts)' },
   sft: { run: sftCommand, help: SFT_HELP, summary: 'supervised fine-tuning on prompt/answer pairs (warm starts)' },
   eval: { run: evalCommand, help: EVAL_HELP, summary: 'mean reward of a model over a dataset' },
@@ -23,36 +30,45 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
-  return `usage: grpo <command> [flags]\n\n${lines.join('\n')}\n\nRun grpo <command> --help for its flags.\n`;
+  return (
+    `usage: grpo <command> [flags]\n\n${lines.join('\n')}\n\n` +
+    'Run grpo <command> --help for its flags. Flags may be spelt with dashes or underscores\n' +
+    '(--learning-rate or --learning_rate), and take their value as --flag VALUE or --flag=VALUE.\n'
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
-    return 0;
+    return EXIT.ok;
+  }
+  if (name === undefined) {
+    process.stderr.write(`grpo: give a command\n${usage()}`);
+    return EXIT.usage;
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`grpo: unknown command "${name}"\n${usage()}`);
-    return 2;
+    const close = closestKey(name, Object.keys(COMMANDS));
+    process.stderr.write(`grpo: unknown command "${name}"${close ? `; did you mean "${close}"?` : ''}\n${usage()}`);
+    return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help + '\n');
-    return 0;
+    return EXIT.ok;
   }
-  await command.run(rest);
-  return 0;
+  try {
+    return (await command.run(rest)) ?? EXIT.ok;
+  } catch (e) {
+    // Errors the user can fix are one line; anything else is a bug and keeps its stack.
+    const problem = e instanceof UserError ? e.message : fileSystemProblem(e);
+    if (problem !== undefined) process.stderr.write(`grpo ${name}: ${problem}\n`);
+    else process.stderr.write(`grpo ${name}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return EXIT.error;
+  }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    // Errors the user can fix are one line; anything else is a bug and keeps its stack.
-    if (e instanceof UserError) process.stderr.write(`grpo: ${e.message}\n`);
-    else process.stderr.write(`grpo: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+silenceCpuBanner();
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

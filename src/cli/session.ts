@@ -5,19 +5,25 @@ import { UserError } from '../errors';
 import type { CausalLM } from '../model/causal-lm';
 import { loadCausalLM } from '../model/load';
 import { Tokenizer } from '../tokenizer/tokenizer';
-import type { Options, Values } from './args';
+import type { FlagSpecs, Values } from './flags';
 
 /** Flags every model-using command takes. */
-export const BACKEND_FLAG: Options = { backend: { type: 'string' } };
+export const BACKEND_FLAG: FlagSpecs = { backend: { type: 'string' } };
 
 const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
-export async function startBackend(command: string, values: Values): Promise<BackendChoice> {
+/**
+ * Starts --backend (else GRPO_BACKEND, else auto) and says on stderr which backend runs and
+ * why, so that --json output stays one object on stdout.
+ */
+export async function startBackend(values: Values): Promise<BackendChoice> {
   const b = values.backend;
   if (b !== undefined && (typeof b !== 'string' || !BACKENDS.includes(b))) {
-    throw new UserError(`grpo ${command}: --backend must be one of ${BACKENDS.join(', ')}, got "${String(b)}"`);
+    throw new UserError(`--backend must be one of ${BACKENDS.join(', ')}, got "${String(b)}"`);
   }
-  return initBackend(b as BackendName | 'auto' | undefined);
+  const choice = await initBackend(b as BackendName | 'auto' | undefined);
+  process.stderr.write(`backend ${choice.reason}\n`);
+  return choice;
 }
 
 export interface LoadedModel {

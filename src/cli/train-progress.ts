@@ -1,75 +1,125 @@
-import type { IterationMetrics, TrainerEvent } from '../trainer/events';
+import type { TrainerEvent } from '../trainer/events';
+import { EXIT } from './exit-codes';
+import { formatDuration, IterationRate } from './iteration-rate';
+import { TABLE_LEGEND, tableHeader, tableRow } from './iteration-table';
+
+export interface ProgressOutput {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
 
 /**
- * Prints training as a person follows it: a generation progress bar on a terminal, then
- * one block per iteration with reward, loss, KL and timings.
+ * Prints training as a person follows it: a legend once, then one table line per iteration,
+ * evaluations, checkpoints, warnings. On a terminal a status line under the table shows the
+ * running iteration, its phase, the rate and the time left; piped output gets the plain lines
+ * only, with no carriage returns in them.
  */
-export function printTrainerEvent(e: TrainerEvent, total: number, out: NodeJS.WriteStream = process.stdout): void {
-  const tty = out.isTTY === true;
-  switch (e.type) {
-    case 'run-started':
-      out.write(
-        `run ${e.runDir}\n  model ${e.model} (${(e.parameters / 1e6).toFixed(2)}M parameters), backend ${e.backend}` +
-          (e.resumedFrom !== undefined ? `\n  resuming after iteration ${e.resumedFrom}` : '') +
-          '\n',
-      );
-      break;
-    case 'generation-progress':
-      if (tty) out.write(`\r  generating ${bar(e.step / e.maxNewTokens)} ${e.step}/${e.maxNewTokens} tokens`);
-      break;
-    case 'rollout-ready':
-      if (tty) out.write('\r\x1b[K');
-      break;
-    case 'metrics':
-      out.write(iterationBlock(e.metrics, total));
-      break;
-    case 'reward-reloaded':
-      out.write(`  reward ${e.file} reloaded (version ${e.version.slice(0, 8)})\n`);
-      break;
-    case 'reward-reload-failed':
-      out.write(`  reward ${e.file}${e.line ? `:${e.line}:${e.column ?? 0}` : ''} does not compile, keeping the last good version: ${e.message}\n`);
-      break;
-    case 'rewards-scored':
-      for (const f of e.failed) {
-        const n = f.errors.reduce((k, x) => k + x.samples.length, 0);
-        out.write(`  reward ${f.fn} failed on ${n} sample(s): ${f.errors[0].message}\n`);
+export class TrainProgress {
+  private readonly rate: IterationRate;
+  private readonly tty: boolean;
+  private iteration = 0;
+  private tableStarted = false;
+  private statusShown = false;
+
+  constructor(
+    private readonly out: ProgressOutput,
+    private readonly total: number,
+    now?: () => number,
+  ) {
+    this.rate = new IterationRate(now);
+    this.tty = out.isTTY === true;
+  }
+
+  handle(e: TrainerEvent): void {
+    switch (e.type) {
+      case 'run-started':
+        this.line(
+          `run ${e.runDir}\n  model ${e.model} (${(e.parameters / 1e6).toFixed(2)}M parameters), backend ${e.backend}` +
+            (e.resumedFrom !== undefined ? `\n  resuming after iteration ${e.resumedFrom}` : '') +
+            '\n',
+        );
+        break;
+      case 'iteration-started':
+        this.rate.start();
+        this.iteration = e.iteration;
+        this.status('starting');
+        break;
+      case 'generation-progress':
+        this.status(`generating ${bar(e.step / e.maxNewTokens)} ${e.step}/${e.maxNewTokens} tokens`);
+        break;
+      case 'rollout-ready':
+        this.status('scoring and updating');
+        break;
+      case 'metrics': {
+        this.rate.tick();
+        const header = this.tableStarted ? '' : `${TABLE_LEGEND}${tableHeader(this.total)}`;
+        this.tableStarted = true;
+        const rate = { secondsPerIteration: this.rate.secondsPerIteration, secondsLeft: this.rate.secondsLeft(this.total - e.iteration) };
+        this.line(header + tableRow(e.metrics, this.total, rate));
+        break;
       }
-      break;
-    case 'evaluation': {
-      const parts = Object.entries(e.rewards).map(([fn, v]) => `${fn} ${Number.isFinite(v) ? v.toFixed(3) : '-'}`);
-      out.write(`held-out ${e.iteration === 0 ? 'before training' : `after iteration ${e.iteration}`}: reward ${Number.isFinite(e.reward) ? e.reward.toFixed(3) : '-'} (${parts.join(', ')}) over ${e.prompts} prompts, greedy, ${e.seconds.toFixed(1)} s\n`);
-      break;
+      case 'reward-reloaded':
+        this.line(`  reward ${e.file} reloaded (version ${e.version.slice(0, 8)})\n`);
+        break;
+      case 'reward-reload-failed':
+        this.line(`  reward ${e.file}${e.line ? `:${e.line}:${e.column ?? 0}` : ''} does not compile, keeping the last good version: ${e.message}\n`);
+        break;
+      case 'rewards-scored':
+        for (const f of e.failed) {
+          const n = f.errors.reduce((k, x) => k + x.samples.length, 0);
+          this.line(`  reward ${f.fn} failed on ${n} sample(s): ${f.errors[0].message}\n`);
+        }
+        break;
+      case 'evaluation': {
+        const parts = Object.entries(e.rewards).map(([fn, v]) => `${fn} ${Number.isFinite(v) ? v.toFixed(3) : '-'}`);
+        const when = e.iteration === 0 ? 'before training' : `after iteration ${e.iteration}`;
+        const reward = Number.isFinite(e.reward) ? e.reward.toFixed(3) : '-';
+        this.line(`held-out ${when}: reward ${reward} (${parts.join(', ')}) over ${e.prompts} prompts, greedy, ${e.seconds.toFixed(1)} s\n`);
+        break;
+      }
+      case 'checkpoint-saved':
+        this.line(`  checkpoint ${e.path}\n`);
+        break;
+      case 'warning':
+        this.line(`  warning: ${e.message}\n`);
+        break;
+      case 'no-learning-signal': {
+        // Loud on purpose: a run that teaches nothing is the costliest thing to overlook.
+        const rule = '!'.repeat(72);
+        const text = `${rule}\n!! ${e.message}.\n!! Training goes on; grpo train will exit with status ${EXIT.noSignal}.\n${rule}\n`;
+        this.line(this.tty ? `\x1b[1;33m${text}\x1b[0m` : text);
+        break;
+      }
+      case 'finished':
+        // A run that ends well gets the summary (./run-summary) instead.
+        if (e.reason === 'failed') this.line(`failed after iteration ${e.iteration}; run folder ${e.runDir}\n`);
+        else this.line('');
+        break;
+      default:
+        break;
     }
-    case 'checkpoint-saved':
-      out.write(`  checkpoint ${e.path}\n`);
-      break;
-    case 'warning':
-      out.write(`  warning: ${e.message}\n`);
-      break;
-    case 'finished':
-      out.write(`${e.reason} after iteration ${e.iteration}; run folder ${e.runDir}\n`);
-      break;
-    default:
-      break;
+  }
+
+  /** Permanent output: the status line, if any, is cleared first and redrawn by the next event. */
+  private line(text: string): void {
+    if (this.statusShown) this.out.write('\r\x1b[K');
+    this.statusShown = false;
+    this.out.write(text);
+  }
+
+  private status(phase: string): void {
+    if (!this.tty) return;
+    const perIteration = this.rate.secondsPerIteration;
+    const left = this.rate.secondsLeft(this.total - this.iteration + 1);
+    const rate = perIteration === undefined ? '' : ` · ${perIteration.toFixed(2)} s/it · ${formatDuration(left ?? 0)} left`;
+    const text = `  iteration ${this.iteration}/${this.total} ${phase}${rate}`;
+    this.out.write(`\r\x1b[K${text.slice(0, Math.max(20, (this.out.columns ?? 100) - 1))}`);
+    this.statusShown = true;
   }
 }
 
-function bar(fraction: number, width = 24): string {
+function bar(fraction: number, width = 20): string {
   const full = Math.round(Math.min(1, Math.max(0, fraction)) * width);
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
-}
-
-function num(m: IterationMetrics, key: string, digits = 3): string {
-  const v = m[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-';
-}
-
-function iterationBlock(m: IterationMetrics, total: number): string {
-  const seconds = ['time/generate', 'time/score_logprobs', 'time/rewards', 'time/update'].reduce((s, k) => s + (Number(m[k]) || 0), 0);
-  return (
-    `iteration ${m.iteration}/${total}  reward ${num(m, 'reward')} ± ${num(m, 'reward_std')}  loss ${num(m, 'loss', 4)}  kl ${num(m, 'kl', 4)}  ` +
-    `entropy ${num(m, 'entropy', 2)}  length ${num(m, 'completions/mean_length', 1)}  zero-std groups ${num(m, 'frac_reward_zero_std', 2)}\n` +
-    `  ${seconds.toFixed(1)} s: generate ${num(m, 'time/generate', 1)} s (${num(m, 'tokens_per_second/generate', 0)} tok/s), ` +
-    `rewards ${num(m, 'time/rewards', 2)} s, update ${num(m, 'time/update', 1)} s; lr ${num(m, 'learning_rate', 7)}, clip ${num(m, 'clip_ratio/region_mean', 3)}\n`
-  );
 }

@@ -103,7 +103,8 @@ function zeroGradient(kernelName: string, inputNames: string[]): tf.GradConfig {
   return {
     kernelName,
     inputsToSave: inputNames,
-    gradFunc: (_dy, saved) => Object.fromEntries(inputNames.map((name, i) => [name, () => tf.zerosLike(saved[i])])),
+    // float32 zeros even for a bool input (LogicalAnd's): tfjs requires float gradients.
+    gradFunc: (_dy, saved) => Object.fromEntries(inputNames.map((name, i) => [name, () => tf.zeros(saved[i].shape, 'float32')])),
   };
 }
 

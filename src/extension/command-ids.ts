@@ -19,4 +19,5 @@ export enum CommandId {
   NewRewardFunction = 'grpo.newRewardFunction',
   ExportModel = 'grpo.exportModel',
   PreviewReward = 'grpo.previewReward',
+  OpenRewardApi = 'grpo.openRewardApi',
 }

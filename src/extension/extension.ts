@@ -8,6 +8,7 @@ import { openRun } from './commands/open-run';
 import { openRunDashboard } from './commands/open-run-dashboard';
 import { exportModel } from './commands/export-model';
 import { newRewardFunction } from './commands/new-reward-function';
+import { openRewardApi } from './commands/open-reward-api';
 import { pauseTraining } from './commands/pause-training';
 import { previewReward } from './commands/preview-reward';
 import { resumeRun } from './commands/resume-run';
@@ -74,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): HostState {
     [CommandId.NewRewardFunction]: () => newRewardFunction(context.extensionPath),
     [CommandId.ExportModel]: (arg) => exportModel(arg),
     [CommandId.PreviewReward]: (arg) => previewReward(host, rewardPreviews, arg),
+    [CommandId.OpenRewardApi]: () => openRewardApi(context.extensionPath),
   };
   for (const [id, run] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, run));
   context.subscriptions.push(slot, output, showTrainingStatus(slot), link, dashboards, dashboards.registerSerializer(), runsView);

@@ -36,6 +36,8 @@ export function rewardFileText(name: string): string {
   return `// ${fn}: scores one completion; GRPO ranks each completion against the others of its group,
 // so only the differences between them matter. Save while training runs: the next iteration
 // scores with the new version. Return null where the reward does not apply to a sample.
+// "GRPO: Reward API Reference" lists everything a reward receives; ctx.log lines go to the
+// run folder's reward-logs/.
 import type { RewardContext, RewardSample } from 'grpo-studio/reward';
 
 // The dataset row's columns besides "prompt", e.g. { answer: string }.

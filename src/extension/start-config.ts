@@ -28,9 +28,11 @@ export function prepareStart(configFile: string, workspaceRoot: string, settings
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : (e as Error).message;
     throw new UserError(`${configFile}: cannot read the training config (${why}); fix the file or the grpo.configFile setting`);
   }
-  let config = parseTrainingConfig(json, configFile, { baseDir: dirname(configFile) });
+  const notes: string[] = [];
+  let config = parseTrainingConfig(json, configFile, { baseDir: dirname(configFile), notes });
   if (settings.rewardTimeoutMs > 0) config = { ...config, reward_timeout_ms: settings.rewardTimeoutMs };
-  return { start: { config: { ...config }, workspaceRoot }, config, warnings: trainingConfigWarnings(config, configFile) };
+  const warnings = [...notes.map((n) => `${configFile}: ${n}`), ...trainingConfigWarnings(config, configFile)];
+  return { start: { config: { ...config }, workspaceRoot }, config, warnings };
 }
 
 /**

@@ -14,6 +14,8 @@ export function logLine(e: TrainerProcessEvent): string | undefined {
       return `run ${e.runDir}: model ${e.model}, backend ${e.backend}${e.resumedFrom !== undefined ? `, resuming after iteration ${e.resumedFrom}` : ''}`;
     case 'warning':
       return `warning: ${e.message}`;
+    case 'no-learning-signal':
+      return `warning: ${e.message}; training is paused`;
     case 'error':
       return `error: ${e.message}`;
     case 'command-rejected':

@@ -52,18 +52,28 @@ export class CausalLM {
     const cache: KVCache | undefined = wantCache ? { keysT: [], values: [] } : undefined;
     for (let i = 0; i < c.numLayers; i++) {
       const prefix = `model.layers.${i}.`;
-      const h = this.rmsNorm(x, `${prefix}input_layernorm.weight`);
       const past = input.cache ? { kT: input.cache.keysT[i], v: input.cache.values[i] } : undefined;
-      const attn = this.attention(h, prefix, rope, mask, past);
-      x = tf.add(x, attn.out);
+      // One tidy per layer frees the layer's intermediates as soon as it is done, rather than
+      // at the end of the caller's scope; what a gradient needs, the tape keeps (as clones).
+      const layer = tf.tidy(() => {
+        const h = this.rmsNorm(x, `${prefix}input_layernorm.weight`);
+        const attn = this.attention(h, prefix, rope, mask, past);
+        const mid = tf.add(x, attn.out) as tf.Tensor3D;
+        const h2 = this.rmsNorm(mid, `${prefix}post_attention_layernorm.weight`);
+        return { x: tf.add(mid, this.mlp(h2, prefix)) as tf.Tensor3D, kT: attn.kT, v: attn.v };
+      });
+      x.dispose(); // the layer's input; a gradient's copy, if any, is on the tape
+      x = layer.x;
       if (cache) {
-        cache.keysT.push(attn.kT);
-        cache.values.push(attn.v);
+        cache.keysT.push(layer.kT);
+        cache.values.push(layer.v);
+      } else {
+        tf.dispose([layer.kT, layer.v]);
       }
-      const h2 = this.rmsNorm(x, `${prefix}post_attention_layernorm.weight`);
-      x = tf.add(x, this.mlp(h2, prefix));
     }
-    return { hidden: this.rmsNorm(x, 'model.norm.weight'), cache };
+    const hidden = this.rmsNorm(x, 'model.norm.weight');
+    x.dispose();
+    return { hidden, cache };
   }
 
   /** Logits over the vocabulary: hidden [B, T, hidden] -> [B, T, vocab]. */

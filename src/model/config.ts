@@ -117,8 +117,7 @@ export function parseModelConfig(raw: Json, file: string): ModelConfig {
     numKvHeads,
     headDim,
     rmsNormEps: num('rms_norm_eps', 1e-6),
-    ropeTheta: num('rope_theta', 10000),
-    ropeScaling: parseRopeScaling(raw.rope_scaling, file),
+    ...rope(raw, file, num('rope_theta', 10000)),
     maxPositionEmbeddings: int('max_position_embeddings', 2048),
     // transformers' PretrainedConfig defaults tie_word_embeddings to true, but LLaMA, Qwen2
     // and Mistral configs default it to false; files normally state it.
@@ -132,21 +131,37 @@ export function parseModelConfig(raw: Json, file: string): ModelConfig {
   };
 }
 
-function parseRopeScaling(v: unknown, file: string): Llama3RopeScaling | null {
+/**
+ * RoPE settings. transformers 5 writes them as `rope_parameters` (`rope_theta`, `rope_type`
+ * and the scaling fields together); earlier versions as `rope_theta` and `rope_scaling`.
+ * Where `rope_parameters` is present it wins, as in transformers.
+ */
+function rope(raw: Json, file: string, legacyTheta: number): { ropeTheta: number; ropeScaling: Llama3RopeScaling | null } {
+  const p = raw.rope_parameters;
+  if (p === undefined || p === null) return { ropeTheta: legacyTheta, ropeScaling: parseRopeScaling(raw.rope_scaling, file, 'rope_scaling') };
+  if (typeof p !== 'object' || Array.isArray(p)) throw new UserError(`${file}: field "rope_parameters" must be an object`);
+  const theta = (p as Json).rope_theta ?? legacyTheta;
+  if (typeof theta !== 'number' || !Number.isFinite(theta) || theta <= 0) {
+    throw new UserError(`${file}: field "rope_parameters.rope_theta" must be a positive number, got ${JSON.stringify(theta)}`);
+  }
+  return { ropeTheta: theta, ropeScaling: parseRopeScaling(p, file, 'rope_parameters') };
+}
+
+function parseRopeScaling(v: unknown, file: string, fieldName: string): Llama3RopeScaling | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'object') throw new UserError(`${file}: field "rope_scaling" must be an object or null`);
+  if (typeof v !== 'object') throw new UserError(`${file}: field "${fieldName}" must be an object or null`);
   const s = v as Json;
   const kind = s.rope_type ?? s.type;
-  if (kind === 'default') return null;
+  if (kind === 'default' || (kind === undefined && fieldName === 'rope_parameters')) return null;
   if (kind !== 'llama3') {
     throw new UserError(
-      `${file}: rope_scaling type ${JSON.stringify(kind)} is not supported; supported: llama3 (or no rope_scaling)`,
+      `${file}: ${fieldName} rope_type ${JSON.stringify(kind)} is not supported; supported: default, llama3`,
     );
   }
   const field = (key: string): number => {
     const x = s[key];
     if (typeof x !== 'number' || !(x > 0)) {
-      throw new UserError(`${file}: rope_scaling.${key} must be a positive number for rope_type llama3`);
+      throw new UserError(`${file}: ${fieldName}.${key} must be a positive number for rope_type llama3`);
     }
     return x;
   };

@@ -14,6 +14,12 @@ export interface GenerateOptions extends SamplingOptions {
   stopStrings?: string[];
   decode?: (ids: number[]) => string; // needed for stop strings
   onStep?: (progress: GenerateProgress) => void;
+  /**
+   * Once this share of the cached rows has finished, the cache is compacted to the unfinished
+   * ones (default 0.25): compacting costs a gather of the whole cache, keeping finished rows
+   * costs their share of every later step. It changes speed only, never the completions.
+   */
+  compactFraction?: number;
 }
 
 export interface GenerateProgress {
@@ -37,7 +43,6 @@ export function completionText(c: Completion, decode: (ids: number[]) => string)
   return c.stopTextLength !== undefined ? text.slice(0, c.stopTextLength) : text;
 }
 
-/** Once this share of the rows has finished, the cache is compacted to the live rows. */
 const COMPACT_FRACTION = 0.25;
 
 /**
@@ -95,16 +100,24 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
   let logits: Float32Array = new Float32Array(rows * vocab);
   for (let r = 0; r < rows; r++) logits.set(promptLogits.subarray(rowPrompt[r] * vocab, (rowPrompt[r] + 1) * vocab), r * vocab);
 
-  // Live rows: index into the cache -> row id.
+  // Rows in the cache: index into the cache -> row id. A finished row may stay in the cache
+  // until the next compaction, but it is never sampled again: `finished` is the only
+  // authority on whether a row still produces tokens, whatever the compaction policy.
   let live = Array.from({ length: rows }, (_, r) => r);
   let liveValid = rowPrompt.map((p) => valid[p]);
+  const finished = new Uint8Array(rows);
+  let unfinished = rows;
   let finishedSinceCompact = 0;
   const eos = new Set(opts.eosTokenIds);
 
-  for (let step = 0; step < opts.maxNewTokens && live.length > 0; step++) {
-    const next = new Int32Array(live.length);
+  for (let step = 0; step < opts.maxNewTokens && unfinished > 0; step++) {
+    const next = new Int32Array(live.length).fill(opts.padTokenId);
     const stillLive: boolean[] = [];
     live.forEach((r, i) => {
+      if (finished[r]) {
+        stillLive.push(false); // kept in the cache for now, fed padding, its output ignored
+        return;
+      }
       const row = logits.subarray(i * vocab, (i + 1) * vocab);
       const seen = opts.repetitionPenalty !== 1 ? [...prompts[rowPrompt[r]], ...rowIds[r]] : [];
       const token = sampleToken(row, seen, opts, rowRng[r]);
@@ -117,15 +130,17 @@ export async function generate(model: CausalLM, prompts: number[][], opts: Gener
       else if (rowIds[r].length >= opts.maxNewTokens) reason = 'length';
       if (reason) {
         out[rowPrompt[r]][r % g] = { ids: rowIds[r], finishReason: reason, ...(reason === 'stop' ? { stopTextLength: stopAt } : {}) };
+        finished[r] = 1;
+        unfinished--;
         finishedSinceCompact++;
       }
       stillLive.push(reason === undefined);
     });
-    opts.onStep?.({ step: step + 1, maxNewTokens: opts.maxNewTokens, activeRows: stillLive.filter(Boolean).length, totalRows: rows });
-    if (!stillLive.some(Boolean)) break;
+    opts.onStep?.({ step: step + 1, maxNewTokens: opts.maxNewTokens, activeRows: unfinished, totalRows: rows });
+    if (unfinished === 0) break;
 
     let inputIds = next;
-    if (finishedSinceCompact >= Math.max(1, Math.ceil(COMPACT_FRACTION * live.length))) {
+    if (finishedSinceCompact >= Math.max(1, Math.ceil((opts.compactFraction ?? COMPACT_FRACTION) * live.length))) {
       // Drop finished rows from the cache so later steps compute only live rows.
       const keep = stillLive.flatMap((alive, i) => (alive ? [i] : []));
       const old = cache;

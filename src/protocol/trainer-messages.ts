@@ -81,6 +81,7 @@ const trainerEventShapes = {
   paused: object({ iteration: integer }),
   resumed: object({ iteration: integer }),
   warning: object({ message: text }),
+  'no-learning-signal': object({ fromIteration: integer, iteration: integer, reason: oneOf('rewards-failed', 'zero-variance'), message: text }),
   error: object({ message: text }),
   finished: object({ iteration: integer, reason: oneOf('completed', 'stopped', 'failed'), runDir: text }),
 } satisfies Record<TrainerEvent['type'], Shape<unknown>>;

@@ -1,8 +1,8 @@
 // Old against new: the rewards and advantages a run recorded for a rollout, next to those the
 // reward functions give now. Pure arithmetic; advantages come from the trainer's own function.
 import type { RewardScores } from '../rewards/scores';
-import { computeAdvantages } from '../trainer/advantages';
-import type { RewardScaling } from '../trainer/config';
+import { computeAdvantages, rolloutAdvantages } from '../trainer/advantages';
+import type { TrainingConfig } from '../trainer/config';
 import { nanMean } from '../trainer/iteration-metrics';
 import type { RescoredGroup, RescoredSample, RescoreReport } from './report';
 import type { RolloutLine } from './rollout-file';
@@ -21,11 +21,20 @@ function isZeroStdGroup(rewards: Float64Array, g: number, groupSize: number): bo
 
 export type Comparison = Pick<RescoreReport, 'samples' | 'groups' | 'summary' | 'errors'>;
 
-/** `lines` in group-then-member order; `scores` for the same completions in the same order. */
-export function compareRollout(lines: readonly RolloutLine[], scores: RewardScores, groupSize: number, scale: RewardScaling): Comparison {
+/** How the run formed advantages. */
+export type AdvantageSettings = Pick<TrainingConfig, 'group_size' | 'scale_rewards' | 'multi_objective_aggregation'>;
+
+/**
+ * `lines` in group-then-member order; `scores` for the same completions in the same order.
+ * The recorded side is re-formed from the recorded rewards, per function with today's
+ * weights where the run normalised each function (normalize_then_sum).
+ */
+export function compareRollout(lines: readonly RolloutLine[], scores: RewardScores, settings: AdvantageSettings): Comparison {
+  const groupSize = settings.group_size;
   const oldRewards = Float64Array.from(lines, (l) => asNumber(l.reward)); // [completions]
-  const old = computeAdvantages(oldRewards, groupSize, scale);
-  const now = computeAdvantages(scores.total, groupSize, scale);
+  const oldFunctions = scores.functions.map((f) => ({ weight: f.weight, values: Float64Array.from(lines, (l) => asNumber(l.rewards[f.name] ?? null)) }));
+  const old = rolloutAdvantages({ functions: oldFunctions, total: oldRewards }, settings);
+  const now = rolloutAdvantages(scores, settings);
 
   const samples: RescoredSample[] = lines.map((l, i) => ({
     group: l.group,

@@ -51,7 +51,7 @@ export async function rescoreRun(opts: RescoreOptions): Promise<RescoreReport> {
       groupSize: config.group_size,
       scaleRewards: config.scale_rewards,
       rewards: runner.rewards().map((r) => ({ name: r.name, file: r.file, version: r.version, weight: r.weight })),
-      ...compareRollout(rollouts.lines, scores, config.group_size, config.scale_rewards),
+      ...compareRollout(rollouts.lines, scores, config),
     };
   } finally {
     await runner.close();

@@ -12,6 +12,7 @@ import type { BundleRef, ExportedReward } from './protocol';
 import type { RewardScores } from './scores';
 import { duplicateName, selectRewards } from './selection';
 import { IterationTally } from './tally';
+import { DEFAULT_REWARD_TIMEOUT_MS } from './timeout';
 import { WorkerSlot, type LoadOutcome } from './worker-slot';
 import { rewardWorkerScript } from './worker-script';
 
@@ -28,7 +29,7 @@ export interface RewardSpec {
 
 export interface RunnerOptions {
   workspaceRoot: string;
-  /** Time limit of one call (one sample, or one batch for a batched reward). */
+  /** Time limit of one call (one sample, or one batch for a batched reward); default DEFAULT_REWARD_TIMEOUT_MS. */
   timeoutMs?: number;
   /** Worker threads scoring in parallel; each runs one call at a time. */
   workers?: number;
@@ -58,8 +59,6 @@ export interface RewardInfo extends ExportedReward {
   version: string;
   weight: number;
 }
-
-const DEFAULT_TIMEOUT_MS = 10_000;
 
 interface RewardFile {
   spec: RewardSpec;
@@ -96,7 +95,7 @@ export class RewardRunner {
 
   /** Compiles and loads every reward file. Any problem is a UserError: there is no last good version yet. */
   static async start(specs: readonly RewardSpec[], opts: RunnerOptions): Promise<RewardRunner> {
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_REWARD_TIMEOUT_MS;
     const workers = opts.workers ?? Math.min(2, availableParallelism());
     if (!(timeoutMs > 0)) throw new UserError(`reward timeout must be a positive number of milliseconds, got ${timeoutMs}`);
     if (!Number.isInteger(workers) || workers < 1) throw new UserError(`reward workers must be a whole number >= 1, got ${workers}`);

@@ -3,6 +3,7 @@
 // or a Node the user chose. It runs one training session: it says `ready`, waits for `start`,
 // relays every trainer event and applies the host's commands. It owns TF.js, so a crash here
 // never takes the editor down; the host learns of it from `fatal` and the exit code.
+import { silenceCpuBanner } from '../engine/cpu-banner';
 import { UserError } from '../errors';
 import { messageType, receiveHostCommand, type TrainerNotification } from '../protocol/trainer-messages';
 import { RewardFileError } from '../rewards/compile';
@@ -27,6 +28,7 @@ function send(notification: TrainerNotification): void {
   sent = new Promise((resolve) => process.send?.(toWire(notification), undefined, undefined, () => resolve()));
 }
 
+silenceCpuBanner();
 const session = new TrainingSession(send);
 let exiting = false;
 

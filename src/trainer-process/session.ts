@@ -130,6 +130,13 @@ export class TrainingSession {
           return;
         }
         break;
+      case 'no-learning-signal':
+        // The editor's policy: a run that teaches nothing waits for the user, who is told why
+        // and can resume. Paused here, in the trainer's own turn, it stops at the boundary that
+        // follows; a pause sent back by the host could arrive an iteration late.
+        this.hostPaused = true;
+        trainer.pause();
+        break;
       case 'iteration-started':
       case 'finished':
         this.atBoundary = false;

@@ -19,12 +19,13 @@ export interface StartSettings {
 export async function readStartSettings(start: StartCommand, env: NodeJS.ProcessEnv = process.env): Promise<StartSettings> {
   let file: string;
   let config: TrainingConfig;
+  const notes: string[] = [];
   if (start.config !== undefined) {
     file = `${start.workspaceRoot} (settings sent by the editor)`;
     config = parseTrainingConfig(start.config, file, { baseDir: start.workspaceRoot });
   } else if (start.configFile !== undefined) {
     file = start.configFile;
-    config = await loadTrainingConfig(file);
+    config = await loadTrainingConfig(file, notes);
   } else {
     // The resumed run's own snapshot, whose absolute paths make it the same run.
     assert(start.resumeRunDir !== undefined, 'a start without settings names a run to resume (checked on receipt)');
@@ -37,5 +38,5 @@ export async function readStartSettings(start: StartCommand, env: NodeJS.Process
     if (!backend.ok) throw new UserError(`GRPO_BACKEND=${requested}: must be ${backend.expected}; fix the backend setting or unset GRPO_BACKEND`);
     config = { ...config, backend: backend.value };
   }
-  return { config, warnings: trainingConfigWarnings(config, file) };
+  return { config, warnings: [...notes.map((n) => `${file}: ${n}`), ...trainingConfigWarnings(config, file)] };
 }

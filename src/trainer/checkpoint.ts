@@ -6,6 +6,7 @@ import type { CausalLM } from '../model/causal-lm';
 import { readSafetensors, writeSafetensors, type TensorData } from '../model/safetensors';
 import { saveModel } from '../model/save';
 import type { DataOrderState } from './data-order';
+import type { EntropyBonusState } from './entropy-bonus';
 import type { AdamW, AdamWState } from './optimizer';
 import { listCheckpoints, OPTIMIZER_FILE, REFERENCE_FILE, STATE_FILE } from './checkpoint-files';
 import { iterName } from './run-dir';
@@ -27,6 +28,10 @@ export interface TrainerState {
   live: LiveSettings;
   rewardVersions: Record<string, string>;
   optimizerStep: number;
+  /** TRL's num_tokens so far; absent in checkpoints written before it was counted. */
+  numTokens?: number;
+  /** The adaptive entropy controller; absent before it existed (then it starts afresh). */
+  entropyBonus?: EntropyBonusState;
 }
 
 

@@ -109,6 +109,11 @@ export function realFrom(meta: Meta & Range & { from: string }): Field<number> {
   return { ...numberField(false, rest), defaultFrom: from };
 }
 
+/** A real number that may be absent (a feature that is off unless given). */
+export function optionalReal(meta: Meta & Range): Field<number> & { optional: true } {
+  return { ...numberField(false, meta), optional: true };
+}
+
 export function flag(meta: Meta & { default: boolean }): Field<boolean> {
   return {
     doc: meta.doc,
@@ -176,7 +181,7 @@ export function records<F extends Fields>(meta: Meta & { itemFields: F; minItems
 export interface ReadOptions {
   /** Keys accepted and dropped, such as "$schema". */
   ignore?: readonly string[];
-  /** Names other tools use for a field (TRL's "beta"), for a better unknown-key message. */
+  /** Names other tools use (TRL's "warmup_steps") -> what they are here, for a better unknown-key message. */
   aliases?: Readonly<Record<string, string>>;
 }
 
@@ -219,7 +224,7 @@ export function readObject<F extends Fields>(fields: F, raw: unknown, ctx: ReadC
 }
 
 function unknownKeyMessage(name: string, key: string, known: string[], alias: string | undefined, at: string): string {
-  if (alias !== undefined) return `unknown field "${name}"; it is called "${at}${alias}" here`;
+  if (alias !== undefined) return `unknown field "${name}": that is TRL's name; here it is ${alias}`;
   const close = closestKey(key, known);
   if (close !== undefined) return `unknown field "${name}"; did you mean "${at}${close}"?`;
   return `unknown field "${name}"; remove it, or use one of: ${known.join(', ')}`;

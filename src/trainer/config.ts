@@ -7,13 +7,21 @@
 //   DAPO          Yu et al. 2025, arXiv:2503.14476: clip-higher, token-level loss, overlong masking.
 //   Dr. GRPO      Liu et al. 2025, arXiv:2503.20783: no length or std normalisation.
 //   AdamW         Loshchilov & Hutter 2019, arXiv:1711.05101.
+//   GSPO          Zheng et al. 2025, arXiv:2507.18071: sequence-level importance ratios.
+//   INTELLECT-2   Prime Intellect 2025, arXiv:2505.07291: two-sided clipping (delta).
+//   CISPO         MiniMax-M1, arXiv:2506.13585; ScaleRL, arXiv:2510.13786: clipped IS weights.
+//   GDPO          arXiv:2601.05242: normalise each reward, then sum.
+//   80/20         Wang et al. 2025, arXiv:2506.01939: train on the high-entropy tokens.
+//   Skywork-OR1   arXiv:2505.22312: adaptive entropy control.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UserError } from '../errors';
+import { DEFAULT_REWARD_TIMEOUT_MS } from '../rewards/timeout';
 import {
-  choice, defaultsOf, FieldProblem, flag, integer, objectSchema, optionalPath, optionalTexts, path, readObject, real, realFrom, records, texts,
-  type JsonSchema, type ValuesOf,
+  choice, defaultsOf, FieldProblem, flag, integer, objectSchema, optionalPath, optionalReal, optionalTexts, path, readObject, real, realFrom, records,
+  texts, type JsonSchema, type ValuesOf,
 } from './config-fields';
+import { TRL_DIFFERENT, TRL_SAME } from './trl-names';
 
 const REWARD_FIELDS = {
   file: path({ doc: 'A TypeScript (or JavaScript) file exporting reward functions, relative to this settings file.' }),
@@ -113,21 +121,61 @@ export const TRAINING_CONFIG_FIELDS = {
     default: 0.04,
     doc: 'beta: weight of the k3 KL estimate to the reference model, exp(ref - logp) - (ref - logp) - 1 per token (DeepSeekMath, which uses 0.04). 0 holds no reference model at all: less memory and one forward pass fewer per step (DAPO and Dr. GRPO drop the term).',
   }),
+  use_bias_correction_kl: flag({
+    default: true,
+    doc: 'Multiply the per-token KL term by the importance ratio pi/pi_old, so its gradient is the unbiased gradient of the reverse KL to the reference also off-policy (DeepSeek-V3.2; TRL\'s default). It changes the gradient even on-policy, where the ratio is 1 but differentiable. false: the plain k3 term of DeepSeekMath.',
+  }),
   epsilon: real({ above: 0, below: 1, default: 0.2, doc: 'Lower clipping bound: the ratio pi/pi_old is clipped to [1 - epsilon, 1 + epsilon_high] (PPO, DeepSeekMath).' }),
   epsilon_high: realFrom({
     from: 'epsilon',
     above: 0,
-    doc: 'Upper clipping bound. Defaults to epsilon. DAPO\'s clip-higher raises it alone (0.28) so unlikely tokens with a positive advantage can grow, which keeps entropy from collapsing.',
+    doc: 'Upper clipping bound. Defaults to epsilon. DAPO\'s clip-higher raises it alone (0.28) so unlikely tokens with a positive advantage can grow, which keeps entropy from collapsing. With loss_type "cispo", the cap on the importance weight itself (ScaleRL recommends 5).',
+  }),
+  delta: optionalReal({
+    above: 1,
+    doc: 'Two-sided clipping (INTELLECT-2): the unclipped ratio is also capped at delta, so a token with a negative advantage cannot push its ratio without bound. Absent: off. Choose it above 1 + epsilon_high (INTELLECT-2 uses 4).',
+  }),
+  importance_sampling_level: choice({
+    values: ['token', 'sequence'],
+    default: 'token',
+    doc: 'token: one ratio pi/pi_old per token (PPO, DeepSeekMath). sequence: one ratio per completion, the exponential of the mean log-ratio of its tokens (GSPO), clipped as a whole; pair it with loss_type "grpo" for GSPO\'s objective.',
   }),
   loss_type: choice({
-    values: ['grpo', 'bnpo', 'dr_grpo', 'dapo'],
+    values: ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'cispo'],
     default: 'dapo',
-    doc: 'How per-token losses are averaged. grpo: over each completion\'s tokens, then over completions (DeepSeekMath; favours short right answers and long wrong ones). bnpo: over the minibatch\'s tokens. dr_grpo: the sum divided by completions x max_new_tokens (Dr. GRPO). dapo: over the tokens of the whole iteration\'s batch, so every token weighs the same (DAPO; the default, as in TRL).',
+    doc: 'How per-token losses are averaged, per optimizer step as TRL does. grpo: over each completion\'s tokens, then over the minibatch\'s completions (DeepSeekMath; favours short right answers and long wrong ones). bnpo: over the minibatch\'s tokens. dr_grpo: the sum divided by minibatch_size x max_new_tokens (Dr. GRPO). dapo: the sum divided by the iteration\'s tokens per optimizer step, so every token of the batch weighs the same (DAPO; the default, as in TRL). cispo: normalised as dapo, but the importance weight is clipped at epsilon_high and not differentiated, so every token keeps a gradient (MiniMax-M1; set epsilon_high to about 5).',
   }),
   scale_rewards: choice({
     values: ['group', 'batch', 'none'],
     default: 'group',
     doc: 'The divisor of advantages: group divides (R - group mean) by the group\'s standard deviation (DeepSeekMath); batch by the whole batch\'s; none does not divide (Dr. GRPO: the group std biases learning towards too easy and too hard prompts).',
+  }),
+  multi_objective_aggregation: choice({
+    values: ['sum_then_normalize', 'normalize_then_sum'],
+    default: 'sum_then_normalize',
+    doc: 'With several reward functions: sum_then_normalize adds the weighted rewards, then forms advantages as scale_rewards says. normalize_then_sum first normalises each function\'s rewards within its group, sums them with their weights, and normalises that sum over the batch (GDPO), so a function with a large range cannot drown the others.',
+  }),
+  top_entropy_quantile: real({
+    min: 0,
+    max: 1,
+    default: 1,
+    doc: 'Keep the policy term only on this top share of completion tokens by entropy, per minibatch (rho of "Beyond the 80/20 rule", which recommends 0.2). 1 keeps every token; 0 keeps only the highest. The KL term still covers every token.',
+  }),
+  entropy_coef: real({
+    default: 0,
+    doc: 'Weight of an entropy bonus: the loss minus entropy_coef x the mean token entropy of the policy, the same for every loss_type. Positive values encourage exploration. With use_adaptive_entropy, the starting value.',
+  }),
+  use_adaptive_entropy: flag({
+    default: false,
+    doc: 'Adaptive entropy control (Skywork-OR1): after each optimizer step entropy_coef moves by entropy_coef_delta, up when the entropy is at or below entropy_target and down otherwise, within [entropy_coef_min, entropy_coef_max]; the bonus applies only while the entropy is at or below the target.',
+  }),
+  entropy_coef_min: real({ min: 0, default: 0, doc: 'Lower bound of entropy_coef under use_adaptive_entropy.' }),
+  entropy_coef_max: real({ min: 0, default: 1, doc: 'Upper bound of entropy_coef under use_adaptive_entropy.' }),
+  entropy_coef_delta: real({ above: 0, default: 0.005, doc: 'Step of entropy_coef per optimizer step under use_adaptive_entropy.' }),
+  entropy_target: real({
+    min: 0,
+    default: 0.2,
+    doc: 'Target mean token entropy in nats for use_adaptive_entropy. Language models usually sit at 1 to 10 nats, so the default only acts near collapse; set it near the entropy of the first iterations.',
   }),
   mask_truncated_completions: flag({
     default: false,
@@ -146,8 +194,8 @@ export const TRAINING_CONFIG_FIELDS = {
   // Rewards, run and engine.
   reward_timeout_ms: integer({
     min: 1,
-    default: 30000,
-    doc: 'Time limit of one reward-function call, in milliseconds; a call past it is terminated and its samples get NaN. Generous because a batched function scores a whole iteration in one call.',
+    default: DEFAULT_REWARD_TIMEOUT_MS,
+    doc: 'Time limit of one reward-function call, in milliseconds; a call past it is terminated and its samples get NaN, and a function that overruns 3 times in an iteration is skipped for the rest of it. 30 s because a batched function scores a whole iteration in one call.',
   }),
   eval_every: integer({
     min: 0,
@@ -160,6 +208,11 @@ export const TRAINING_CONFIG_FIELDS = {
     min: 1,
     default: 3,
     doc: 'Updates with a NaN or infinite loss or gradient are skipped and counted; this many in a row stops training with an error.',
+  }),
+  memory_budget_mb: integer({
+    min: 0,
+    default: 0,
+    doc: 'Memory the compute backend may use, in MiB; chunk sizes (rows scored at once, micro-batches of an optimizer step, slices of the output head) are planned to fit it, and a config that cannot fit is refused before training. 0: 75% of the wasm heap (4 GiB) on wasm, at most 70% of the machine\'s memory.',
   }),
   backend: choice({
     values: ['auto', 'tensorflow', 'wasm', 'cpu'],
@@ -179,22 +232,11 @@ export const DEFAULT_TRAINING_CONFIG = Object.freeze(defaultsOf(TRAINING_CONFIG_
   Omit<TrainingConfig, 'model_path' | 'dataset_path' | 'rewards' | 'eval_dataset_path'>
 >;
 
-/** Names TRL uses for the same settings, so its users are told the name used here. */
-const TRL_NAMES: Record<string, string> = {
-  beta: 'kl_coef',
-  num_generations: 'group_size',
-  max_completion_length: 'max_new_tokens',
-  max_prompt_length: 'max_prompt_tokens',
-  lr_scheduler_type: 'lr_schedule',
-  warmup_steps: 'warmup_iterations',
-  save_steps: 'checkpoint_every',
-  save_total_limit: 'keep_checkpoints',
-  reward_weights: 'rewards[].weight',
-};
-
 export interface ParseOptions {
   /** Resolve relative paths (model, datasets, reward files, output) against this folder. */
   baseDir?: string;
+  /** Receives a note for each TRL name read as ours ("beta" read as "kl_coef"). */
+  notes?: string[];
 }
 
 /**
@@ -207,9 +249,9 @@ export function parseTrainingConfig(json: unknown, file: string, options: ParseO
   try {
     const config = readObject(
       TRAINING_CONFIG_FIELDS,
-      json,
+      renameTrlNames(json, options.notes),
       { at: '', resolvePath: baseDir === undefined ? undefined : (p) => resolve(baseDir, p) },
-      { ignore: ['$schema'], aliases: TRL_NAMES },
+      { ignore: ['$schema'], aliases: TRL_DIFFERENT },
     );
     checkAcrossFields(config);
     return config;
@@ -217,6 +259,23 @@ export function parseTrainingConfig(json: unknown, file: string, options: ParseO
     if (e instanceof FieldProblem) throw new UserError(`${file}: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * A TRL user's names for settings that mean the same here are read as ours, with a note;
+ * names whose meaning differs are left for readObject to refuse with the reason.
+ */
+function renameTrlNames(json: unknown, notes: string[] | undefined): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
+  const out: Record<string, unknown> = { ...(json as Record<string, unknown>) };
+  for (const [trl, ours] of Object.entries(TRL_SAME)) {
+    if (!(trl in out)) continue;
+    if (ours in out) throw new FieldProblem(`"${trl}" (TRL's name) and "${ours}" set the same thing; keep one`);
+    out[ours] = out[trl];
+    delete out[trl];
+    notes?.push(`"${trl}" is TRL's name for "${ours}"; read as "${ours}"`);
+  }
+  return out;
 }
 
 function checkAcrossFields(c: TrainingConfig): void {
@@ -235,6 +294,15 @@ function checkAcrossFields(c: TrainingConfig): void {
         '(clip-higher widens only the upper bound), or remove it to use epsilon',
     );
   }
+  if (c.loss_type === 'cispo' && c.epsilon_high < 1) {
+    throw new FieldProblem(
+      `loss_type "cispo" caps the importance weight itself at epsilon_high, and ${c.epsilon_high} would cap every ratio below 1; ` +
+        'set epsilon_high to the cap (ScaleRL recommends 5)',
+    );
+  }
+  if (c.use_adaptive_entropy && c.entropy_coef_min > c.entropy_coef_max) {
+    throw new FieldProblem(`entropy_coef_min ${c.entropy_coef_min} exceeds entropy_coef_max ${c.entropy_coef_max}; swap them`);
+  }
   if (c.warmup_iterations > c.num_iterations) {
     throw new FieldProblem(
       `warmup_iterations ${c.warmup_iterations} exceeds num_iterations ${c.num_iterations}; set warmup_iterations to at most ${c.num_iterations}`,
@@ -248,6 +316,20 @@ function checkAcrossFields(c: TrainingConfig): void {
  */
 export function trainingConfigWarnings(c: TrainingConfig, file: string): string[] {
   const warnings: string[] = [];
+  if (c.num_iterations <= 4) {
+    warnings.push(
+      `${file}: num_iterations ${c.num_iterations} counts training iterations here (a rollout and its updates each), so this run stops after ${c.num_iterations}; ` +
+        'TRL\'s num_iterations, the passes over each batch, is ppo_epochs here',
+    );
+  }
+  if (c.importance_sampling_level === 'sequence' && c.loss_type !== 'grpo') {
+    warnings.push(
+      `${file}: importance_sampling_level "sequence" with loss_type "${c.loss_type}" sums per-token terms, weighting each completion by its length; GSPO's objective is loss_type "grpo"`,
+    );
+  }
+  if (c.delta !== undefined && c.delta <= 1 + c.epsilon_high) {
+    warnings.push(`${file}: delta ${c.delta} is within the clip band's top (1 + epsilon_high = ${1 + c.epsilon_high}), so it caps ratios the clip already handles; choose delta above ${1 + c.epsilon_high}`);
+  }
   if (c.kl_coef === 0 && c.reference_mode !== 'static') {
     warnings.push(`${file}: reference_mode "${c.reference_mode}" has no effect with kl_coef 0 (no reference model is held); set kl_coef above 0 or remove reference_mode`);
   }
@@ -255,7 +337,7 @@ export function trainingConfigWarnings(c: TrainingConfig, file: string): string[
 }
 
 /** Reads and validates a settings file; relative paths in it are taken from its folder. */
-export async function loadTrainingConfig(file: string): Promise<TrainingConfig> {
+export async function loadTrainingConfig(file: string, notes?: string[]): Promise<TrainingConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -268,7 +350,7 @@ export async function loadTrainingConfig(file: string): Promise<TrainingConfig> 
   } catch (e) {
     throw new UserError(`${file}: not valid JSON (${(e as Error).message}); fix the syntax`);
   }
-  return parseTrainingConfig(json, file, { baseDir: dirname(resolve(file)) });
+  return parseTrainingConfig(json, file, { baseDir: dirname(resolve(file)), notes });
 }
 
 /** The draft-07 JSON Schema of grpo.config.json, for VS Code's jsonValidation. */

@@ -20,6 +20,11 @@ export type TrainerEvent =
   | { type: 'paused'; iteration: number }
   | { type: 'resumed'; iteration: number }
   | { type: 'warning'; message: string }
+  /**
+   * Iterations fromIteration..iteration (NO_SIGNAL_STREAK of them, ./run-health) taught nothing:
+   * no reward gave any value (rewards-failed), or no group's rewards varied (zero-variance).
+   */
+  | { type: 'no-learning-signal'; fromIteration: number; iteration: number; reason: 'rewards-failed' | 'zero-variance'; message: string }
   | { type: 'error'; message: string }
   | { type: 'finished'; iteration: number; reason: 'completed' | 'stopped' | 'failed'; runDir: string };
 

@@ -34,23 +34,26 @@ export interface AdamWState {
  * nanoGPT and the usual transformers recipe; norm weights and biases are not decayed, since
  * pulling a norm's gain towards 0 is not regularisation but damage.
  *
- * The moments are long-lived variables owned by this object: call dispose() to free them.
+ * The moments are long-lived and owned by this object: call dispose() to free them. They live
+ * on the compute backend, or with `hostMoments` in host memory, uploaded one parameter at a
+ * time for the update: two model-sized tensors fewer on a backend with little memory (the
+ * wasm heap's 4 GiB), for a copy of each moment in and out at every step.
  */
 export class AdamW {
-  private readonly m = new Map<string, tf.Variable>();
-  private readonly v = new Map<string, tf.Variable>();
+  private readonly moments: MomentStore;
   private stepCount = 0;
 
   constructor(
     private readonly params: Params,
     readonly settings: AdamWSettings = DEFAULT_ADAMW,
+    opts: { hostMoments?: boolean } = {},
   ) {
-    for (const [name, p] of params) {
-      const zeros = tf.zerosLike(p);
-      this.m.set(name, tf.variable(zeros, false));
-      this.v.set(name, tf.variable(zeros, false));
-      zeros.dispose(); // each variable holds its own reference to the data
-    }
+    this.moments = opts.hostMoments ? new HostMoments(params) : new DeviceMoments(params);
+  }
+
+  /** Whether the moments are kept in host memory. */
+  get hostMoments(): boolean {
+    return this.moments instanceof HostMoments;
   }
 
   get step(): number {
@@ -83,20 +86,20 @@ export class AdamW {
     const clip = maxGradNorm > 0 ? Math.min(1, maxGradNorm / (gradNorm + 1e-6)) : 1;
     const stepSize = learningRate / (1 - beta1 ** t);
     const sqrtBias2 = Math.sqrt(1 - beta2 ** t);
-    tf.tidy(() => {
-      for (const [name, p] of this.params) {
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
+    // One parameter at a time, so the update's temporaries never exceed one parameter's.
+    for (const [name, p] of this.params) {
+      const { m, v } = this.moments.get(name);
+      const [mNew, vNew] = tf.tidy(() => {
         const g = clip === 1 ? grads.get(name)! : tf.mul(grads.get(name)!, clip);
-        const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-        const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        const mNext = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const vNext = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
         const decayed = weightDecay > 0 && AdamW.decays(p) ? tf.mul(p, 1 - learningRate * weightDecay) : p;
-        const denom = tf.add(tf.div(tf.sqrt(vNew), sqrtBias2), eps);
-        p.assign(tf.sub(decayed, tf.mul(tf.div(mNew, denom), stepSize)));
-        m.assign(mNew);
-        v.assign(vNew);
-      }
-    });
+        const denom = tf.add(tf.div(tf.sqrt(vNext), sqrtBias2), eps);
+        p.assign(tf.sub(decayed, tf.mul(tf.div(mNext, denom), stepSize)));
+        return [mNext, vNext];
+      });
+      this.moments.put(name, mNew, vNew);
+    }
     this.stepCount = t;
     return { applied: true, gradNorm };
   }
@@ -104,12 +107,7 @@ export class AdamW {
   /** A copy of the step count and moments, for a checkpoint. */
   state(): AdamWState {
     const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
-    for (const name of this.params.keys()) {
-      moments.set(name, {
-        m: Float32Array.from(this.m.get(name)!.dataSync() as Float32Array),
-        v: Float32Array.from(this.v.get(name)!.dataSync() as Float32Array),
-      });
-    }
+    for (const name of this.params.keys()) moments.set(name, this.moments.copy(name));
     return { step: this.stepCount, moments };
   }
 
@@ -127,20 +125,104 @@ export class AdamW {
         );
       }
     }
-    for (const [name, p] of this.params) {
-      const saved = state.moments.get(name)!;
-      tf.tidy(() => {
-        this.m.get(name)!.assign(tf.tensor(saved.m, p.shape, 'float32'));
-        this.v.get(name)!.assign(tf.tensor(saved.v, p.shape, 'float32'));
-      });
-    }
+    for (const name of this.params.keys()) this.moments.load(name, state.moments.get(name)!);
     this.stepCount = state.step;
   }
 
   dispose(): void {
-    for (const x of this.m.values()) x.dispose();
-    for (const x of this.v.values()) x.dispose();
+    this.moments.dispose();
+  }
+}
+
+/** Where the two moments of every parameter are kept. */
+interface MomentStore {
+  /** The moments of `name` as tensors; for a host store they are the caller's until put back. */
+  get(name: string): { m: tf.Tensor; v: tf.Tensor };
+  /** Replaces the moments of `name` with these tensors, which the store takes over. */
+  put(name: string, m: tf.Tensor, v: tf.Tensor): void;
+  copy(name: string): { m: Float32Array; v: Float32Array };
+  load(name: string, values: { m: Float32Array; v: Float32Array }): void;
+  dispose(): void;
+}
+
+class DeviceMoments implements MomentStore {
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+
+  constructor(params: Params) {
+    for (const [name, p] of params) {
+      const zeros = tf.zerosLike(p);
+      this.m.set(name, tf.variable(zeros, false));
+      this.v.set(name, tf.variable(zeros, false));
+      zeros.dispose(); // each variable holds its own reference to the data
+    }
+  }
+
+  get(name: string) {
+    return { m: this.m.get(name)!, v: this.v.get(name)! };
+  }
+
+  put(name: string, m: tf.Tensor, v: tf.Tensor): void {
+    this.m.get(name)!.assign(m);
+    this.v.get(name)!.assign(v);
+    tf.dispose([m, v]);
+  }
+
+  copy(name: string) {
+    return { m: Float32Array.from(this.m.get(name)!.dataSync() as Float32Array), v: Float32Array.from(this.v.get(name)!.dataSync() as Float32Array) };
+  }
+
+  load(name: string, values: { m: Float32Array; v: Float32Array }): void {
+    const m = this.m.get(name)!;
+    tf.tidy(() => {
+      m.assign(tf.tensor(values.m, m.shape, 'float32'));
+      this.v.get(name)!.assign(tf.tensor(values.v, m.shape, 'float32'));
+    });
+  }
+
+  dispose(): void {
+    for (const x of [...this.m.values(), ...this.v.values()]) x.dispose();
     this.m.clear();
     this.v.clear();
+  }
+}
+
+class HostMoments implements MomentStore {
+  private readonly values = new Map<string, { m: Float32Array; v: Float32Array; shape: number[] }>();
+
+  constructor(params: Params) {
+    for (const [name, p] of params) this.values.set(name, { m: new Float32Array(p.size), v: new Float32Array(p.size), shape: p.shape });
+  }
+
+  private readonly lent = new Map<string, tf.Tensor[]>(); // uploaded by get, freed by put
+
+  get(name: string) {
+    const x = this.values.get(name)!;
+    const up = { m: tf.tensor(x.m, x.shape, 'float32'), v: tf.tensor(x.v, x.shape, 'float32') };
+    this.lent.set(name, [up.m, up.v]);
+    return up;
+  }
+
+  put(name: string, m: tf.Tensor, v: tf.Tensor): void {
+    const x = this.values.get(name)!;
+    x.m.set(m.dataSync() as Float32Array);
+    x.v.set(v.dataSync() as Float32Array);
+    tf.dispose([m, v, ...(this.lent.get(name) ?? [])]);
+    this.lent.delete(name);
+  }
+
+  copy(name: string) {
+    const x = this.values.get(name)!;
+    return { m: Float32Array.from(x.m), v: Float32Array.from(x.v) };
+  }
+
+  load(name: string, values: { m: Float32Array; v: Float32Array }): void {
+    const x = this.values.get(name)!;
+    x.m.set(values.m);
+    x.v.set(values.v);
+  }
+
+  dispose(): void {
+    this.values.clear();
   }
 }

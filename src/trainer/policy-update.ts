@@ -2,21 +2,25 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CausalLM } from '../model/causal-lm';
 import { Rng } from '../model/rng';
 import type { TrainingConfig } from './config';
-import { disposeGradients, lossAndGradients } from './gradients';
-import { grpoLoss, readLossStats, type GrpoLossStats } from './loss';
+import type { EntropyBonus } from './entropy-bonus';
+import type { GrpoLossStatValues } from './loss';
+import type { MemoryPlan } from './memory-plan';
 import type { AdamW } from './optimizer';
 import type { Rollout } from './rollout';
-import { completionLogprobs, selectRows } from './sequence-batch';
+import { stepLossAndGradients, type StepBatch } from './policy-step';
+import { selectRows } from './sequence-batch';
+import { StepMeans } from './step-means';
 
-/** What one iteration's updates did, as means over its minibatches (token-weighted). */
+/**
+ * What one iteration's updates did. Each value is the mean over its optimizer steps of that
+ * step's value, NaN steps left out, as TRL averages what it logs between two log lines.
+ */
 export interface UpdateSummary {
-  loss: number;
-  kl: number;
-  ratioMean: number;
-  clipLow: number;
-  clipHigh: number;
-  clipRegion: number;
+  /** Per-step means of the loss statistics (loss.ts), by stat name; absent when no step had it. */
+  means: Partial<GrpoLossStatValues>;
+  loss: number; // the minimised loss, the entropy bonus included
   gradNorm: number; // mean pre-clip norm of the applied steps
+  entropyCoef: number; // the bonus coefficient after each step, averaged (it moves under use_adaptive_entropy)
   steps: number; // optimizer steps applied
   skipped: number; // steps skipped for NaN/Inf
   consecutiveSkipped: number; // skipped steps at the end of this iteration, in a row
@@ -30,14 +34,16 @@ export interface UpdateInput {
   learningRate: number;
   klCoef: number;
   temperature: number;
+  entropyBonus: EntropyBonus;
+  plan: Pick<MemoryPlan, 'microRows' | 'vocabChunk' | 'hostMoments'>;
   seed: number; // shuffles minibatches; per iteration, so a resumed run shuffles alike
   consecutiveSkippedBefore: number;
 }
 
 /**
- * ppo_epochs passes over the rollout in shuffled minibatches. Each minibatch recomputes the
- * current policy's log-probabilities, so from the second step on the ratio to the rollout
- * policy is real, and takes one AdamW step.
+ * ppo_epochs passes over the rollout in shuffled minibatches, one AdamW step each. Each step
+ * recomputes the current policy's log-probabilities and entropies, so from the second step on
+ * the ratio to the rollout policy is real.
  */
 export async function updatePolicy(model: CausalLM, optimizer: AdamW, config: TrainingConfig, u: UpdateInput): Promise<UpdateSummary> {
   const started = performance.now();
@@ -46,8 +52,10 @@ export async function updatePolicy(model: CausalLM, optimizer: AdamW, config: Tr
   const rows = batch.rows;
   let batchTokens = 0;
   for (const m of u.mask) batchTokens += m;
+  const stepsPerBatch = Math.ceil(rows / config.minibatch_size);
   const rng = Rng.derive(u.seed, 0x5eed);
-  const totals = { loss: 0, kl: 0, ratio: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, tokens: 0, gradNorm: 0 };
+  const perStep = new StepMeans();
+  let gradNormSum = 0;
   let steps = 0;
   let skipped = 0;
   let consecutive = u.consecutiveSkippedBefore;
@@ -57,76 +65,54 @@ export async function updatePolicy(model: CausalLM, optimizer: AdamW, config: Tr
     const order = rng.permutation(rows);
     for (let start = 0; start < rows; start += config.minibatch_size) {
       const pick = order.slice(start, start + config.minibatch_size);
-      const sub = selectRows(batch, pick);
       const gather = (values: Float32Array) => {
         const out = new Float32Array(pick.length * c);
         pick.forEach((r, i) => out.set(values.subarray(r * c, (r + 1) * c), i * c));
         return out;
       };
-      let stats: GrpoLossStats | undefined;
-      const g = lossAndGradients(model.params, () => {
-        const out = grpoLoss(
-          {
-            logp: completionLogprobs(model, sub, u.temperature),
-            oldLogp: tf.tensor2d(gather(oldLogprobs), [pick.length, c]),
-            refLogp: useRef ? tf.tensor2d(gather(refLogprobs!), [pick.length, c]) : undefined,
-            advantages: tf.tensor1d(pick.map((r) => u.advantages[r]), 'float32'),
-            mask: tf.tensor2d(gather(u.mask), [pick.length, c]),
-          },
-          {
-            lossType: config.loss_type,
-            epsilonLow: config.epsilon,
-            epsilonHigh: config.epsilon_high,
-            beta: useRef ? u.klCoef : 0,
-            maxCompletionLength: config.max_new_tokens,
-            batchTokenCount: batchTokens,
-            batchSequenceCount: rows,
-          },
-        );
-        stats = out.stats;
-        return out.loss;
+      const step: StepBatch = {
+        batch: selectRows(batch, pick),
+        oldLogprobs: gather(oldLogprobs),
+        refLogprobs: useRef ? gather(refLogprobs!) : undefined,
+        advantages: pick.map((r) => u.advantages[r]),
+        mask: gather(u.mask),
+      };
+      const result = await stepLossAndGradients(model, config, step, {
+        temperature: u.temperature,
+        beta: useRef ? u.klCoef : 0,
+        batchTokenCount: batchTokens,
+        stepsPerBatch,
+        entropyCoef: u.entropyBonus.enabled ? u.entropyBonus.applied() : 0,
+        microRows: u.plan.microRows,
+        vocabChunk: u.plan.vocabChunk,
+        hostGradients: u.plan.hostMoments,
       });
       try {
-        const step = await optimizer.update(g.grads, u.learningRate);
-        const s = await readLossStats(stats!);
-        stats = undefined; // read and disposed
-        const loss = (await g.loss.data())[0];
-        if (step.applied) {
+        const applied = await optimizer.update(result.grads, u.learningRate);
+        if (applied.applied) {
           steps++;
           consecutive = 0;
-          totals.gradNorm += step.gradNorm;
+          gradNormSum += applied.gradNorm;
+          u.entropyBonus.afterStep(result.stats.bonusEntropyMean);
         } else {
           skipped++;
           consecutive++;
         }
-        totals.loss += loss;
-        totals.kl += s.klMean * s.activeTokens;
-        totals.ratio += s.ratioMean * s.activeTokens;
-        totals.clipLow += s.clipLowFraction * s.activeTokens;
-        totals.clipHigh += s.clipHighFraction * s.activeTokens;
-        totals.clipRegion += s.clipRegionFraction * s.activeTokens;
-        totals.tokens += s.activeTokens;
+        perStep.add({ ...result.stats, loss: result.loss, entropyCoef: u.entropyBonus.current });
       } finally {
-        disposeGradients(g);
-        if (stats) tf.dispose(Object.values(stats));
+        tf.dispose([...result.grads.values()]);
       }
     }
   }
-  const per = (x: number) => (totals.tokens > 0 ? x / totals.tokens : 0);
+  const { loss, entropyCoef, ...statMeans } = perStep.means();
   return {
-    // With the batch-wide normalisers (see loss.ts) a pass's minibatch losses add up to the
-    // batch loss; bnpo normalises per minibatch, so its pass sum is made a mean.
-    loss: totals.loss / config.ppo_epochs / (config.loss_type === 'bnpo' ? Math.ceil(rows / config.minibatch_size) : 1),
-    kl: per(totals.kl),
-    ratioMean: per(totals.ratio),
-    clipLow: per(totals.clipLow),
-    clipHigh: per(totals.clipHigh),
-    clipRegion: per(totals.clipRegion),
-    gradNorm: steps > 0 ? totals.gradNorm / steps : NaN,
+    means: statMeans,
+    loss: loss ?? NaN,
+    gradNorm: steps > 0 ? gradNormSum / steps : NaN,
+    entropyCoef: entropyCoef ?? u.entropyBonus.current,
     steps,
     skipped,
     consecutiveSkipped: consecutive,
     seconds: (performance.now() - started) / 1000,
   };
 }
-

@@ -1,10 +1,11 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { CausalLM } from '../model/causal-lm';
 import type { ModelConfig } from '../model/config';
 import { paramsFromTensors, tensorsFromParams } from '../model/params';
 import type { TensorData } from '../model/safetensors';
+import { readModelWeights } from '../model/weights-files';
 import type { ReferenceMode } from './config';
-import { completionLogprobs, type SequenceBatch } from './sequence-batch';
+import type { MemoryPlan } from './memory-plan';
+import { scoreCompletions, type SequenceBatch } from './sequence-batch';
 
 /**
  * The reference model the KL term holds the policy near. Its weights live in host memory
@@ -24,18 +25,23 @@ export class ReferenceModel {
     return new ReferenceModel(policy.config, mode, alpha, every, await tensorsFromParams(policy.params));
   }
 
+  /**
+   * A reference from the weights in a model folder (the run's starting model), for a run that
+   * began without one and had kl_coef raised above 0 while training.
+   */
+  static async fromFolder(policy: CausalLM, modelDir: string, mode: ReferenceMode, alpha: number, every: number): Promise<ReferenceModel> {
+    return new ReferenceModel(policy.config, mode, alpha, every, await readModelWeights(modelDir, [...policy.params.keys()]));
+  }
+
   static restore(config: ModelConfig, mode: ReferenceMode, alpha: number, every: number, weights: Map<string, TensorData>): ReferenceModel {
     return new ReferenceModel(config, mode, alpha, every, weights);
   }
 
-  /** Log-probabilities of each completion token under the reference: [rows * C]. */
-  async completionLogprobs(batch: SequenceBatch, temperature: number): Promise<Float32Array> {
+  /** Log-probabilities of each completion token under the reference: [rows * C], in the plan's chunks. */
+  async completionLogprobs(batch: SequenceBatch, temperature: number, plan: Pick<MemoryPlan, 'scoreRows' | 'vocabChunk'>): Promise<Float32Array> {
     const model = new CausalLM(this.config, paramsFromTensors(this.config, this.weights, 'reference model'));
     try {
-      const lp = tf.tidy(() => completionLogprobs(model, batch, temperature));
-      const data = (await lp.data()) as Float32Array;
-      lp.dispose();
-      return data;
+      return await scoreCompletions(model, batch, temperature, plan.scoreRows, { vocabChunk: plan.vocabChunk });
     } finally {
       model.dispose();
     }

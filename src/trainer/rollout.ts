@@ -1,13 +1,13 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { CausalLM } from '../model/causal-lm';
 import { completionText, generate, type FinishReason } from '../model/generate';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import type { TrainingConfig } from './config';
 import { preparePrompt, type PromptRow } from './dataset';
 import type { ReferenceModel } from './reference';
-import { completionLogits, packSequences, type SequenceBatch } from './sequence-batch';
-import { tokenEntropy } from './token-entropy';
-import { tokenLogprobs } from '../model/token-logprobs';
+import type { PeakMemory } from '../engine/memory-probe';
+import { inPhase } from '../engine/out-of-memory';
+import type { MemoryPlan } from './memory-plan';
+import { packSequences, scoreCompletions, type SequenceBatch } from './sequence-batch';
 
 /** One sampled completion of one prompt. */
 export interface RolloutSample {
@@ -24,18 +24,32 @@ export interface RolloutSample {
 export interface Rollout {
   samples: RolloutSample[]; // group-major: sample g*G + i is member i of group g
   batch: SequenceBatch;
+  promptLengths: number[]; // [prompts] tokens of each prompt as the model saw it
   oldLogprobs: Float32Array; // [rows, C] policy at rollout time, tempered as sampled
   refLogprobs: Float32Array | undefined; // [rows, C]; undefined without a KL term
-  entropy: Float32Array; // [rows, C] policy entropy at each completion position
   generateSeconds: number;
   scoreSeconds: number;
+  peakBytes: RolloutPeaks;
+}
+
+/** The most tensor memory each phase of the rollout held (0 where not measured or not run). */
+export interface RolloutPeaks {
+  generate: number;
+  score: number;
+  reference: number;
 }
 
 export interface RolloutOptions {
   seed: number; // sampling seed for this iteration
   temperature: number;
+  plan: Pick<MemoryPlan, 'scoreRows' | 'vocabChunk'>; // chunks of the scoring passes
+  memory?: PeakMemory; // measures each phase's peak tensor memory
   onProgress?: (generated: number, maxNewTokens: number) => void;
 }
+
+/** What to change when a rollout runs out of memory in spite of its plan. */
+export const MEMORY_FIX = 'Lower memory_budget_mb, so that smaller chunks are planned, or lower max_new_tokens or rollout_batch_size x group_size';
+const FIX = MEMORY_FIX;
 
 /** Samples G completions for each row and scores them under the policy and the reference. */
 export async function runRollout(
@@ -54,7 +68,11 @@ export async function runRollout(
   const decode = (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
 
   const started = performance.now();
-  const groups = await generate(policy, promptIds, {
+  opts.memory?.reset();
+  const sizes = () =>
+    `${rows.length} prompts x ${g} completions of up to ${config.max_new_tokens} tokens, prompts of up to ${Math.max(...promptIds.map((p) => p.length))} tokens, ` +
+    `${opts.plan.scoreRows} rows scored at once, output head in slices of ${opts.plan.vocabChunk}`;
+  const groups = await inPhase('generating completions', sizes, FIX, () => generate(policy, promptIds, {
     temperature: opts.temperature,
     topK: config.top_k,
     topP: config.top_p,
@@ -68,8 +86,9 @@ export async function runRollout(
     stopStrings: config.stop,
     decode,
     onStep: (p) => opts.onProgress?.(p.step, p.maxNewTokens),
-  });
+  }));
   const generateSeconds = (performance.now() - started) / 1000;
+  const peakBytes: RolloutPeaks = { generate: opts.memory?.peakBytes ?? 0, score: 0, reference: 0 };
 
   const samples: RolloutSample[] = groups.flatMap((group, gi) =>
     group.map((c, member) => ({
@@ -89,23 +108,23 @@ export async function runRollout(
     samples.map((s) => s.completionIds),
     padTokenId,
   );
-  const { logp, entropy } = tf.tidy(() => {
-    let logits = completionLogits(policy, batch);
-    if (opts.temperature > 0 && opts.temperature !== 1) logits = tf.div(logits, opts.temperature);
-    const targets = tf.tensor2d(batch.completionIds, [batch.rows, batch.completionLength], 'int32');
-    return { logp: tokenLogprobs(logits, targets), entropy: tokenEntropy(logits) };
-  });
-  const oldLogprobs = (await logp.data()) as Float32Array;
-  const entropyValues = (await entropy.data()) as Float32Array;
-  tf.dispose([logp, entropy]);
-  const refLogprobs = reference ? await reference.completionLogprobs(batch, opts.temperature) : undefined;
+  const head = { vocabChunk: opts.plan.vocabChunk };
+  opts.memory?.reset();
+  const oldLogprobs = await inPhase('scoring the rollout under the policy', sizes, FIX, () => scoreCompletions(policy, batch, opts.temperature, opts.plan.scoreRows, head));
+  peakBytes.score = opts.memory?.peakBytes ?? 0;
+  opts.memory?.reset();
+  const refLogprobs = reference
+    ? await inPhase('scoring the rollout under the reference model', sizes, FIX, () => reference.completionLogprobs(batch, opts.temperature, opts.plan))
+    : undefined;
+  peakBytes.reference = reference ? (opts.memory?.peakBytes ?? 0) : 0;
   return {
     samples,
     batch,
+    promptLengths: promptIds.map((p) => p.length),
     oldLogprobs,
     refLogprobs,
-    entropy: entropyValues,
     generateSeconds,
+    peakBytes,
     scoreSeconds: (performance.now() - scoreStart) / 1000,
   };
 }

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 
 /**
  * The run folder, the source of truth for a run: a config snapshot, one metrics line per
- * iteration, each iteration's rollouts and reward errors, a log, and checkpoints.
+ * iteration, each iteration's rollouts, reward errors and reward log lines, a log, and checkpoints.
  *   <run>/config.json  metrics.jsonl  evaluations.jsonl  log.txt  rollouts/iter-000001.jsonl
- *   <run>/reward-errors/iter-000001.json  checkpoints/iter-000001/
+ *   <run>/reward-errors/iter-000001.json  reward-logs/iter-000001.log  checkpoints/iter-000001/
  */
 export class RunDir {
   constructor(readonly path: string) {}
@@ -18,6 +18,7 @@ export class RunDir {
     const run = new RunDir(path);
     await mkdir(join(path, 'rollouts'), { recursive: true });
     await mkdir(join(path, 'reward-errors'), { recursive: true });
+    await mkdir(join(path, 'reward-logs'), { recursive: true });
     await mkdir(join(path, 'checkpoints'), { recursive: true });
     await writeFile(join(path, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     return run;
@@ -44,6 +45,13 @@ export class RunDir {
     await writeFile(join(this.path, 'reward-errors', `${iterName(iteration)}.json`), JSON.stringify(errors, null, 2) + '\n');
   }
 
+  /** What the reward functions printed (ctx.log, console.log), one `<function>: <line>` per line. */
+  async writeRewardLogs(iteration: number, logs: readonly { fn: string; line: string }[]): Promise<void> {
+    // A run folder from before reward logs had their own folder lacks it.
+    await mkdir(join(this.path, 'reward-logs'), { recursive: true });
+    await writeFile(join(this.path, 'reward-logs', `${iterName(iteration)}.log`), logs.map((l) => `${l.fn}: ${l.line}\n`).join(''));
+  }
+
   async log(line: string): Promise<void> {
     await appendFile(join(this.path, 'log.txt'), `${new Date().toISOString()} ${line}\n`);
   }
@@ -68,7 +76,7 @@ export class RunDir {
         });
       await writeFile(file, kept.map((l) => l + '\n').join(''));
     }
-    for (const sub of ['rollouts', 'reward-errors']) {
+    for (const sub of ['rollouts', 'reward-errors', 'reward-logs']) {
       const dir = join(this.path, sub);
       if (!existsSync(dir)) continue;
       for (const f of await readdir(dir)) {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { causalMask, positionsFromValid } from '../model/attention-mask';
 import type { CausalLM } from '../model/causal-lm';
-import { tokenLogprobs } from '../model/token-logprobs';
+import { chunkedHeadLogprobs } from '../model/chunked-head';
 
 /**
  * Prompts and completions packed for one forward pass: prompts left-padded to P, so every
@@ -55,11 +55,11 @@ export function selectRows(batch: SequenceBatch, rows: number[]): SequenceBatch 
 }
 
 /**
- * Logits at the positions that predict completion tokens: [rows, C, vocab]. The lm head
- * runs on those C positions only, not on the prompt. Differentiable; call inside a tidy or
- * a gradient function.
+ * Final hidden states at the positions that predict completion tokens, flattened:
+ * [rows * C, hidden]. Position P-1+t predicts completion token t, so the output head never
+ * runs on the prompt. Differentiable; call inside a tidy or a gradient function.
  */
-export function completionLogits(model: CausalLM, batch: SequenceBatch): tf.Tensor3D {
+function completionHidden(model: CausalLM, batch: SequenceBatch): tf.Tensor2D {
   const { rows, promptLength: p, completionLength: c } = batch;
   const s = p + c;
   const { hidden } = model.forward(
@@ -70,17 +70,54 @@ export function completionLogits(model: CausalLM, batch: SequenceBatch): tf.Tens
     },
     false,
   );
-  // Position P-1+t predicts completion token t.
-  return model.logits(tf.slice(hidden, [0, p - 1, 0], [rows, c, -1]) as tf.Tensor3D);
+  return tf.reshape(tf.slice(hidden, [0, p - 1, 0], [rows, c, -1]), [rows * c, -1]) as tf.Tensor2D;
+}
+
+/** How the output head is computed: vocabulary slices of `vocabChunk` tokens (memory-plan.ts sizes them). */
+export interface HeadOptions {
+  vocabChunk: number;
+  /** Whether the entropy enters a loss (the entropy bonus), so its gradient is needed. */
+  entropyGradient?: boolean;
 }
 
 /**
- * log p of each completion token, [rows, C], under logits divided by the sampling
- * temperature: the distribution the completions were drawn from, as TRL scores them.
+ * log p of each completion token and the entropy of the distribution it was drawn from, both
+ * [rows, C], from one forward pass under logits divided by the sampling temperature (as TRL
+ * scores them). The [rows, C, vocab] logits are never held whole (model/chunked-head.ts).
  * Differentiable; call inside a tidy or a gradient function.
  */
-export function completionLogprobs(model: CausalLM, batch: SequenceBatch, temperature: number): tf.Tensor2D {
-  let logits = completionLogits(model, batch);
-  if (temperature > 0 && temperature !== 1) logits = tf.div(logits, temperature);
-  return tokenLogprobs(logits, tf.tensor2d(batch.completionIds, [batch.rows, batch.completionLength], 'int32'));
+export function completionLogprobsAndEntropy(model: CausalLM, batch: SequenceBatch, temperature: number, head: HeadOptions): { logp: tf.Tensor2D; entropy: tf.Tensor2D } {
+  const shape: [number, number] = [batch.rows, batch.completionLength];
+  const targets = tf.tensor1d(batch.completionIds, 'int32');
+  const out = chunkedHeadLogprobs(completionHidden(model, batch), model.lmHead(), targets, {
+    temperature: temperature > 0 ? temperature : 1,
+    vocabChunk: head.vocabChunk,
+    entropyGradient: head.entropyGradient ?? false,
+  }); // [rows * C, 2]
+  return {
+    logp: tf.reshape(tf.slice(out, [0, 0], [-1, 1]), shape) as tf.Tensor2D,
+    entropy: tf.reshape(tf.slice(out, [0, 1], [-1, 1]), shape) as tf.Tensor2D,
+  };
+}
+
+/** log p of each completion token, [rows, C], under the tempered distribution. Differentiable. */
+export function completionLogprobs(model: CausalLM, batch: SequenceBatch, temperature: number, head: HeadOptions): tf.Tensor2D {
+  return completionLogprobsAndEntropy(model, batch, temperature, head).logp;
+}
+
+/**
+ * log p of every completion token of a batch, [rows * C], scored `rowsPerChunk` rows at a
+ * time so that memory does not grow with the rollout: a rollout is scored under the policy
+ * and the reference in chunks memory-plan.ts sizes.
+ */
+export async function scoreCompletions(model: CausalLM, batch: SequenceBatch, temperature: number, rowsPerChunk: number, head: HeadOptions): Promise<Float32Array> {
+  const c = batch.completionLength;
+  const out = new Float32Array(batch.rows * c);
+  for (let start = 0; start < batch.rows; start += rowsPerChunk) {
+    const rows = Array.from({ length: Math.min(rowsPerChunk, batch.rows - start) }, (_, i) => start + i);
+    const lp = tf.tidy(() => completionLogprobs(model, rows.length === batch.rows ? batch : selectRows(batch, rows), temperature, head));
+    out.set((await lp.data()) as Float32Array, start * c);
+    lp.dispose();
+  }
+  return out;
 }

@@ -38,13 +38,16 @@ export interface SftSummary {
   epochLosses: number[];
 }
 
+/** Output-head slice for SFT's batches: whole for small vocabularies, bounded for large ones. */
+const SFT_VOCAB_CHUNK = 8192;
+
 /**
  * Mean negative log-likelihood of the answer tokens (EOS included); prompt tokens are
  * context only. Averaged over all answer tokens of the batch, so a long answer weighs more
  * than a short one, as in transformers' causal-LM loss. Differentiable.
  */
 export function sftLoss(model: CausalLM, batch: SequenceBatch): tf.Scalar {
-  const lp = completionLogprobs(model, batch, 1); // [rows, C]
+  const lp = completionLogprobs(model, batch, 1, { vocabChunk: SFT_VOCAB_CHUNK }); // [rows, C]
   const mask = tf.tensor2d(batch.completionMask, [batch.rows, batch.completionLength]);
   return tf.neg(tf.div(tf.sum(tf.mul(lp, mask)), tf.sum(mask))) as tf.Scalar;
 }

@@ -1,28 +1,35 @@
 import { resolve } from 'node:path';
 import { initBackend } from '../engine/backend';
+import { PeakMemory, wasmHeapBytes } from '../engine/memory-probe';
+import { inPhase } from '../engine/out-of-memory';
 import { UserError } from '../errors';
 import type { CausalLM } from '../model/causal-lm';
+import { loadModelConfig } from '../model/config';
 import { loadCausalLM } from '../model/load';
+import { expectedShapes } from '../model/params';
 import { countParameters } from '../model/params';
 import { RewardRunner } from '../rewards/runner';
 import { Tokenizer } from '../tokenizer/tokenizer';
-import { computeAdvantages } from './advantages';
+import { rolloutAdvantages } from './advantages';
 import { maskTruncatedCompletions } from './completion-mask';
 import { readCheckpoint, saveCheckpoint, type LiveSettings, type TrainerState } from './checkpoint';
 import { listCheckpoints } from './checkpoint-files';
 import type { TrainingConfig } from './config';
 import { DataOrder } from './data-order';
+import { EntropyBonus } from './entropy-bonus';
 import { evaluate } from './evaluate';
-import { loadPromptDataset, type PromptRow } from './dataset';
+import { loadPromptDataset, preparePrompt, type PromptRow } from './dataset';
+import { describePlan, planTraining } from './memory-plan';
 import type { TrainerEvent, TrainerListener } from './events';
-import { iterationMetrics, nanMean } from './iteration-metrics';
+import { iterationMetrics, nanMean, nanStd } from './iteration-metrics';
 import { learningRateAt } from './learning-rate';
 import { AdamW } from './optimizer';
 import { updatePolicy } from './policy-update';
 import { ReferenceModel } from './reference';
-import { runRollout, type Rollout } from './rollout';
+import { MEMORY_FIX, runRollout, type Rollout, type RolloutPeaks } from './rollout';
 import { rolloutRecords } from './rollout-records';
 import { RunDir } from './run-dir';
+import { RunHealth } from './run-health';
 
 export interface TrainerOptions {
   workspaceRoot: string; // reward files' imports resolve here
@@ -41,6 +48,8 @@ export class Trainer {
   private singleSteps = 0;
   private wake: (() => void) | undefined;
   private iteration: number; // iterations completed
+  private readonly peaks = new PeakMemory();
+  private readonly health = new RunHealth();
 
   private constructor(
     readonly config: TrainingConfig,
@@ -50,12 +59,14 @@ export class Trainer {
     private readonly rows: PromptRow[],
     private readonly rewards: RewardRunner,
     private readonly optimizer: AdamW,
-    private readonly reference: ReferenceModel | undefined,
+    private reference: ReferenceModel | undefined,
     private readonly dataOrder: DataOrder,
-    private state: Omit<TrainerState, 'dataOrder' | 'optimizerStep' | 'format'>,
+    private state: Omit<TrainerState, 'dataOrder' | 'optimizerStep' | 'format' | 'entropyBonus' | 'numTokens'> & { numTokens: number },
     private readonly backend: string,
     private readonly resumedFrom: number | undefined,
     private readonly heldOut: PromptRow[] | undefined,
+    private readonly entropyBonus: EntropyBonus,
+    private readonly memory: ReturnType<typeof planTraining>,
   ) {
     this.iteration = state.iteration;
   }
@@ -66,6 +77,10 @@ export class Trainer {
     const rows = await loadPromptDataset(config.dataset_path);
     const heldOut = config.eval_dataset_path ? await loadPromptDataset(config.eval_dataset_path) : undefined;
     const tokenizer = await Tokenizer.load(config.model_path);
+    // Planned before the weights load, so a run that cannot fit is refused before it starts.
+    const modelConfig = await loadModelConfig(config.model_path);
+    const longestPrompt = Math.max(1, ...rows.map((r) => preparePrompt(r, tokenizer, config.chat_template).ids.length));
+    const memory = planTraining(config, modelConfig, expectedShapes(modelConfig).values(), longestPrompt, backend.name);
     const policy = await loadCausalLM(checkpoint?.path ?? config.model_path);
     const rewards = await startRewards(config, opts.workspaceRoot);
     const optimizer = new AdamW(policy.params, {
@@ -74,30 +89,32 @@ export class Trainer {
       eps: config.adam_eps,
       weightDecay: config.weight_decay,
       maxGradNorm: config.max_grad_norm,
-    });
+    }, { hostMoments: memory.hostMoments });
     let reference: ReferenceModel | undefined;
     const alpha = config.ema_alpha;
     const every = config.reference_update_freq;
-    if (config.kl_coef > 0) {
+    // A run whose kl_coef was raised while training has its reference in its checkpoints.
+    if (config.kl_coef > 0 || checkpoint?.reference) {
       reference = checkpoint?.reference
         ? ReferenceModel.restore(policy.config, config.reference_mode, alpha, every, checkpoint.reference)
         : await ReferenceModel.fromPolicy(policy, config.reference_mode, alpha, every);
     }
     let run: RunDir;
     let dataOrder: DataOrder;
-    let state: Trainer['state'] = { iteration: 0, consecutiveSkipped: 0, live: {}, rewardVersions: {} };
+    let state: Trainer['state'] = { iteration: 0, consecutiveSkipped: 0, live: {}, rewardVersions: {}, numTokens: 0 };
     if (checkpoint) {
       run = new RunDir(resolve(opts.resumeRunDir!));
       optimizer.restore(checkpoint.optimizer, checkpoint.path);
       dataOrder = DataOrder.restore(rows.length, checkpoint.state.dataOrder);
-      state = { ...checkpoint.state };
+      state = { ...checkpoint.state, numTokens: checkpoint.state.numTokens ?? 0 };
       await run.truncateAfter(state.iteration);
       if (state.live.rewardWeights) rewards.setWeights(state.live.rewardWeights);
     } else {
       run = await RunDir.create(config.output_dir, config);
       dataOrder = DataOrder.start(rows.length, config.seed);
     }
-    return new Trainer(config, run, policy, tokenizer, rows, rewards, optimizer, reference, dataOrder, state, backend.reason, checkpoint?.state.iteration, heldOut);
+    const entropyBonus = new EntropyBonus(config, checkpoint?.state.entropyBonus);
+    return new Trainer(config, run, policy, tokenizer, rows, rewards, optimizer, reference, dataOrder, state, backend.reason, checkpoint?.state.iteration, heldOut, entropyBonus, memory);
   }
 
   on(listener: TrainerListener): () => void {
@@ -129,7 +146,7 @@ export class Trainer {
 
   private emit(event: TrainerEvent): void {
     for (const l of this.listeners) l(event);
-    if (event.type === 'warning' || event.type === 'error') void this.run.log(`${event.type}: ${event.message}`);
+    if (event.type === 'warning' || event.type === 'error' || event.type === 'no-learning-signal') void this.run.log(`${event.type}: ${event.message}`);
   }
 
   /** Trains until num_iterations, a stop, or too many non-finite updates in a row. */
@@ -143,6 +160,7 @@ export class Trainer {
       resumedFrom: this.resumedFrom,
     });
     await this.run.log(`${this.resumedFrom !== undefined ? `resumed after iteration ${this.resumedFrom}` : 'started'}; backend ${this.backend}`);
+    await this.run.log(`memory plan: ${describePlan(this.memory)}`);
     let reason: 'completed' | 'stopped' | 'failed' = 'completed';
     try {
       if (this.iteration === 0) await this.evaluateHeldOut();
@@ -189,7 +207,14 @@ export class Trainer {
         tokenizerDir: this.config.model_path,
         optimizer: this.optimizer,
         reference: this.reference?.tensors(),
-        state: { format: 1, ...this.state, iteration: this.iteration, dataOrder: this.dataOrder.state(), optimizerStep: this.optimizer.step },
+        state: {
+          format: 1,
+          ...this.state,
+          iteration: this.iteration,
+          dataOrder: this.dataOrder.state(),
+          optimizerStep: this.optimizer.step,
+          entropyBonus: this.entropyBonus.state(),
+        },
       },
       this.config.keep_checkpoints,
     );
@@ -230,11 +255,13 @@ export class Trainer {
 
   private async runIteration(iteration: number): Promise<void> {
     const c = this.config;
+    const started = performance.now();
     const live = this.state.live;
     const learningRate = live.learningRate ?? learningRateAt(c, iteration);
     const temperature = live.temperature ?? c.temperature;
     const klCoef = live.klCoef ?? c.kl_coef;
     this.emit({ type: 'iteration-started', iteration, learningRate });
+    if (klCoef > 0 && !this.reference) await this.createReference(klCoef, iteration);
 
     // Reward edits land here, between iterations, never in the middle of one.
     const reload = await this.rewards.reload();
@@ -247,6 +274,8 @@ export class Trainer {
     const rollout: Rollout = await runRollout(this.policy, this.tokenizer, rows, c, klCoef > 0 ? this.reference : undefined, {
       seed: c.seed * 1_000_003 + iteration, // per iteration, so a resumed run samples alike
       temperature,
+      plan: this.memory,
+      memory: this.peaks,
       onProgress: (step, maxNewTokens) => this.emit({ type: 'generation-progress', iteration, step, maxNewTokens }),
     });
     this.emit({ type: 'rollout-ready', iteration, completions: rollout.samples.length, generateSeconds: rollout.generateSeconds });
@@ -257,37 +286,84 @@ export class Trainer {
       iteration - 1,
     );
     const rewardSeconds = (performance.now() - rewardStart) / 1000;
-    const advantages = computeAdvantages(scores.total, c.group_size, c.scale_rewards);
+    const advantages = rolloutAdvantages(scores, c);
     const failed = scores.functions.filter((f) => f.errors.length > 0).map((f) => ({ fn: f.name, errors: f.errors }));
-    this.emit({ type: 'rewards-scored', iteration, mean: nanMean(scores.total), std: nanMean(advantages.groupStd), failed });
+    this.emit({ type: 'rewards-scored', iteration, mean: nanMean(scores.total), std: nanStd(scores.total), failed });
 
     const mask = c.mask_truncated_completions
       ? maskTruncatedCompletions(rollout.batch.completionMask, rollout.batch.completionLength, rollout.samples.map((s) => s.finishReason === 'length'))
       : rollout.batch.completionMask;
-    const update = await updatePolicy(this.policy, this.optimizer, c, {
+    this.peaks.reset();
+    const updateSizes = () =>
+      `optimizer steps of ${c.minibatch_size} completions in micro-batches of ${this.memory.microRows}, ${rollout.batch.promptLength + rollout.batch.completionLength} tokens each, ` +
+      `output head in slices of ${this.memory.vocabChunk}`;
+    const update = await inPhase('updating the policy', updateSizes, MEMORY_FIX, () => updatePolicy(this.policy, this.optimizer, c, {
       rollout,
       advantages: advantages.advantages,
       mask,
       learningRate,
       klCoef,
       temperature,
+      entropyBonus: this.entropyBonus,
+      plan: this.memory,
       seed: c.seed * 1_000_003 + iteration,
       consecutiveSkippedBefore: this.state.consecutiveSkipped,
-    });
+    }));
+    const updatePeak = this.peaks.peakBytes;
     this.state.consecutiveSkipped = update.consecutiveSkipped;
     if (update.skipped > 0) this.emit({ type: 'warning', message: `iteration ${iteration}: ${update.skipped} update(s) skipped for a NaN or infinite gradient` });
     await this.reference?.afterIteration(this.policy, iteration);
 
+    // TRL's num_tokens: every completion's prompt and completion tokens, cumulative over the run.
+    this.state.numTokens += rollout.samples.reduce((n, s) => n + rollout.promptLengths[s.group] + s.completionIds.length, 0);
     const metrics = {
-      ...iterationMetrics(iteration, this.dataOrder.epoch, learningRate, rollout, scores, advantages, update, rewardSeconds),
+      ...iterationMetrics(
+        {
+          iteration,
+          epoch: this.dataOrder.epoch,
+          learningRate,
+          klCoef: this.reference ? klCoef : 0,
+          entropyBonus: this.entropyBonus.enabled,
+          clippedLoss: c.loss_type !== 'cispo',
+          numTokens: this.state.numTokens,
+          rewardSeconds,
+          iterationSeconds: (performance.now() - started) / 1000,
+        },
+        rollout,
+        scores,
+        advantages,
+        update,
+      ),
       temperature,
       kl_coef: klCoef,
+      ...memoryMetrics(rollout.peakBytes, updatePeak, this.memory.peakBytes),
     };
     this.state.rewardVersions = this.rewards.versions();
     await this.run.appendMetrics(metrics);
     await this.run.writeRollouts(iteration, rolloutRecords(rollout, scores, advantages.advantages));
-    if (failed.length > 0 || scores.logs.length > 0) await this.run.writeRewardErrors(iteration, { failed, logs: scores.logs, metrics: scores.metrics });
+    if (failed.length > 0) await this.run.writeRewardErrors(iteration, { failed });
+    if (scores.logs.length > 0) await this.run.writeRewardLogs(iteration, scores.logs);
     this.emit({ type: 'metrics', iteration, metrics });
+    const alarm = this.health.observe(iteration, scores.total, advantages.zeroStdGroups, c.rollout_batch_size);
+    if (alarm) this.emit(alarm);
+  }
+
+  /**
+   * kl_coef was raised above 0 in a run that holds no reference (it started at 0). A static
+   * reference is the run's starting model, read again from model_path, as if it had been held
+   * from the start; ema and periodic references start from the policy as it is now.
+   */
+  private async createReference(klCoef: number, iteration: number): Promise<void> {
+    const c = this.config;
+    this.reference =
+      c.reference_mode === 'static'
+        ? await ReferenceModel.fromFolder(this.policy, c.model_path, c.reference_mode, c.ema_alpha, c.reference_update_freq)
+        : await ReferenceModel.fromPolicy(this.policy, c.reference_mode, c.ema_alpha, c.reference_update_freq);
+    const from = c.reference_mode === 'static' ? `the starting model (${c.model_path})` : 'the policy as it is now';
+    this.emit({
+      type: 'warning',
+      message: `iteration ${iteration}: kl_coef is now ${klCoef} in a run that began without a KL term; its ${c.reference_mode} reference model is ${from}, held from now on`,
+    });
   }
 
   async close(): Promise<void> {
@@ -295,6 +371,16 @@ export class Trainer {
     this.optimizer.dispose();
     this.policy.dispose();
   }
+}
+
+/** Peak tensor memory per phase, MiB; what memory_budget_mb and the plan are about. */
+function memoryMetrics(rollout: RolloutPeaks, update: number, planned: number): Record<string, number> {
+  const mb = (bytes: number) => Math.round(bytes / 1048576);
+  const out: Record<string, number> = { 'memory/generate_mb': mb(rollout.generate), 'memory/score_mb': mb(rollout.score), 'memory/update_mb': mb(update), 'memory/planned_mb': mb(planned) };
+  if (rollout.reference > 0) out['memory/reference_mb'] = mb(rollout.reference);
+  const heap = wasmHeapBytes();
+  if (heap !== undefined) out['memory/wasm_heap_mb'] = mb(heap);
+  return out;
 }
 
 async function newestCheckpoint(runDir: string) {

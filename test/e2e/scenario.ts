@@ -194,6 +194,25 @@ describe('GRPO Studio in a real editor (code-server + Chromium)', () => {
   );
 
   it(
+    '5a. a reward that never varies pauses training with a notice that says why; Resume goes on',
+    { timeout: 240_000 },
+    step('5a. a reward that never varies pauses training with a notice that says why; Resume goes on', ['5'], async () => {
+      // Step 5's reward gives every completion 1: no group varies, so after 5 such iterations the
+      // run pauses itself. The toast may have come and gone (each step begins with Escape), so
+      // the notice is read in the notification centre.
+      const status = () => workbench.statusBarItem('GRPO').first().innerText();
+      await until('training to pause by itself', status, (t) => t.includes('paused'), 90_000);
+      await workbench.runCommand('Notifications: Show Notifications');
+      const notice = page!.locator('.notifications-center .notification-list-item', { hasText: 'training is paused' }).first();
+      await notice.waitFor({ timeout: 30_000 });
+      assert.match(await notice.innerText(), /no learning signal in iterations \d+-\d+: within every group all completions got the same reward/);
+      await workbench.runCommand('Notifications: Clear All Notifications');
+      await workbench.runCommand('GRPO: Resume');
+      await until('training to go on', status, (t) => !t.includes('paused'), 60_000);
+    }),
+  );
+
+  it(
     '5b. Preview on Last Rollout shows what an edit would change, before training uses it',
     { timeout: 240_000 },
     step('5b. Preview on Last Rollout shows what an edit would change, before training uses it', ['5'], async () => {

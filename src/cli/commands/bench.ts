@@ -10,7 +10,8 @@ import { Rng } from '../../model/rng';
 import { DEFAULT_SAMPLING } from '../../model/sampling';
 import { tokenLogprobs } from '../../model/token-logprobs';
 import { causalMask, positionsFromValid } from '../../model/attention-mask';
-import { numberFlag, parseFlags } from '../args';
+import { numberFlag } from '../args';
+import { parseFlags } from '../flags';
 import { BACKEND_FLAG, startBackend } from '../session';
 
 export const BENCH_HELP = `grpo bench [--sizes tiny,25m,135m] [--prompts P] [--group G] [--prompt-len L] [--new-tokens N] [--json] [--backend B]
@@ -42,17 +43,16 @@ export async function benchCommand(argv: string[]): Promise<void> {
     ...BACKEND_FLAG,
   });
   const sizes = ((v.sizes as string | undefined) ?? 'tiny,25m,135m').split(',');
-  for (const s of sizes) if (!MODEL_SIZES[s]) throw new UserError(`grpo bench: unknown size "${s}"; known: ${Object.keys(MODEL_SIZES).join(', ')}`);
-  const prompts = numberFlag(c, v, 'prompts', 4, { min: 1, integer: true });
-  const group = numberFlag(c, v, 'group', 4, { min: 1, integer: true });
-  const promptLen = numberFlag(c, v, 'prompt-len', 32, { min: 1, integer: true });
-  const newTokens = numberFlag(c, v, 'new-tokens', 32, { min: 2, integer: true });
-  const backend = await startBackend(c, v);
+  for (const s of sizes) if (!MODEL_SIZES[s]) throw new UserError(`unknown size "${s}"; known: ${Object.keys(MODEL_SIZES).join(', ')}`);
+  const prompts = numberFlag(v, 'prompts', 4, { min: 1, integer: true });
+  const group = numberFlag(v, 'group', 4, { min: 1, integer: true });
+  const promptLen = numberFlag(v, 'prompt-len', 32, { min: 1, integer: true });
+  const newTokens = numberFlag(v, 'new-tokens', 32, { min: 2, integer: true });
+  const backend = await startBackend(v);
   const log = (line: string) => v.json || process.stdout.write(line + '\n');
 
   const peak = matmulPeak();
   log(`GRPO Studio bench — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'})`);
-  log(`backend: ${backend.reason}`);
   log(`matmul peak (1024x1024x1024, best of 5): ${peak.toFixed(1)} GFLOP/s`);
   log(`generation: ${prompts} prompts x ${group} samples, prompt ${promptLen} tokens, ${newTokens} new tokens`);
   log('');

@@ -1,9 +1,11 @@
 import { UserError } from '../../errors';
 import { DEFAULT_SAMPLING } from '../../model/sampling';
 import { RewardRunner } from '../../rewards/runner';
+import { DEFAULT_REWARD_TIMEOUT_MS } from '../../rewards/timeout';
 import { loadPromptDataset } from '../../trainer/dataset';
 import { evaluate } from '../../trainer/evaluate';
-import { numberFlag, parseFlags, requireString } from '../args';
+import { existingPath, numberFlag, requireString } from '../args';
+import { parseFlags } from '../flags';
 import { BACKEND_FLAG, loadModelFolder, startBackend } from '../session';
 
 export const EVAL_HELP = `grpo eval --model DIR --dataset FILE --reward FILE [--reward FILE] [options]
@@ -12,7 +14,9 @@ Generates one completion per prompt and prints the mean of each reward function.
   --greedy                 temperature 0 (default: sample at --temperature, default 1)
   --temperature T  --max-new-tokens N (default 128)  --stop STR  --seed S  --chat
   --batch-size N           prompts per generation batch (default 16)
-  --json                   {"prompts": n, "rewards": {fn: mean}, "total": mean, "failures": {fn: n}}`;
+  --reward-timeout-ms MS   time limit of one reward call (default ${DEFAULT_REWARD_TIMEOUT_MS}, as in training)
+  --json                   {"prompts": n, "rewards": {fn: mean}, "total": mean, "failures": {fn: n}}
+  --backend auto|tensorflow|wasm|cpu`;
 
 export async function evalCommand(argv: string[]): Promise<void> {
   const c = 'eval';
@@ -27,26 +31,28 @@ export async function evalCommand(argv: string[]): Promise<void> {
     seed: { type: 'string' },
     chat: { type: 'boolean' },
     'batch-size': { type: 'string' },
+    'reward-timeout-ms': { type: 'string' },
     json: { type: 'boolean' },
     ...BACKEND_FLAG,
   });
-  const model = requireString(c, v, 'model');
-  const dataset = requireString(c, v, 'dataset');
-  const rewardFiles = (v.reward as string[] | undefined) ?? [];
-  if (rewardFiles.length === 0) throw new UserError(`grpo ${c}: --reward is required (a reward file; repeat it for several)`);
-  const temperature = v.greedy ? 0 : numberFlag(c, v, 'temperature', 1, { min: 0 });
-  const backend = await startBackend(c, v);
+  const model = requireString(v, 'model');
+  const dataset = existingPath('dataset', requireString(v, 'dataset'), 'file');
+  const rewardFiles = ((v.reward as string[] | undefined) ?? []).map((f) => existingPath('reward', f, 'file'));
+  if (rewardFiles.length === 0) throw new UserError('--reward is required (a reward file; repeat it for several)');
+  const temperature = v.greedy ? 0 : numberFlag(v, 'temperature', 1, { min: 0 });
+  const backend = await startBackend(v);
   const rows = await loadPromptDataset(dataset);
   const loaded = await loadModelFolder(model, true);
-  const rewards = await RewardRunner.start(rewardFiles.map((file) => ({ file })), { workspaceRoot: process.cwd() });
+  const timeoutMs = numberFlag(v, 'reward-timeout-ms', DEFAULT_REWARD_TIMEOUT_MS, { min: 1, integer: true });
+  const rewards = await RewardRunner.start(rewardFiles.map((file) => ({ file })), { workspaceRoot: process.cwd(), timeoutMs });
   try {
     const result = await evaluate(loaded.model, loaded.tokenizer!, rows, rewards, {
       sampling: { ...DEFAULT_SAMPLING, temperature },
-      maxNewTokens: numberFlag(c, v, 'max-new-tokens', 128, { min: 1, integer: true }),
+      maxNewTokens: numberFlag(v, 'max-new-tokens', 128, { min: 1, integer: true }),
       useChatTemplate: v.chat === true,
       stopStrings: (v.stop as string[] | undefined) ?? [],
-      seed: numberFlag(c, v, 'seed', 0, { min: 0, integer: true }),
-      batchSize: numberFlag(c, v, 'batch-size', 16, { min: 1, integer: true }),
+      seed: numberFlag(v, 'seed', 0, { min: 0, integer: true }),
+      batchSize: numberFlag(v, 'batch-size', 16, { min: 1, integer: true }),
       iteration: 0,
     });
     if (v.json) {

@@ -1,7 +1,8 @@
 import { UserError } from '../../errors';
 import { completionText, generate } from '../../model/generate';
 import { DEFAULT_SAMPLING } from '../../model/sampling';
-import { numberFlag, parseFlags } from '../args';
+import { numberFlag } from '../args';
+import { parseFlags } from '../flags';
 import { BACKEND_FLAG, loadModelFolder, startBackend } from '../session';
 
 export const GENERATE_HELP = `grpo generate --model DIR --prompt "..." [--prompt "..."] [options]
@@ -36,22 +37,22 @@ export async function generateCommand(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     ...BACKEND_FLAG,
   });
-  if (typeof v.model !== 'string') throw new UserError(`grpo ${c}: --model is required`);
+  if (typeof v.model !== 'string') throw new UserError('--model is required');
   const prompts = (v.prompt as string[] | undefined) ?? [];
-  if (prompts.length === 0) throw new UserError(`grpo ${c}: --prompt is required`);
-  const groupSize = numberFlag(c, v, 'n', 1, { min: 1, max: 1024, integer: true });
-  const maxNewTokens = numberFlag(c, v, 'max-new-tokens', 64, { min: 1, integer: true });
+  if (prompts.length === 0) throw new UserError('--prompt is required');
+  const groupSize = numberFlag(v, 'n', 1, { min: 1, max: 1024, integer: true });
+  const maxNewTokens = numberFlag(v, 'max-new-tokens', 64, { min: 1, integer: true });
   const sampling = {
-    temperature: numberFlag(c, v, 'temperature', DEFAULT_SAMPLING.temperature, { min: 0 }),
-    topK: numberFlag(c, v, 'top-k', DEFAULT_SAMPLING.topK, { min: 0, integer: true }),
-    topP: numberFlag(c, v, 'top-p', DEFAULT_SAMPLING.topP, { min: 0, max: 1 }),
-    minP: numberFlag(c, v, 'min-p', DEFAULT_SAMPLING.minP, { min: 0, max: 1 }),
-    repetitionPenalty: numberFlag(c, v, 'repetition-penalty', DEFAULT_SAMPLING.repetitionPenalty, { min: 0.01 }),
+    temperature: numberFlag(v, 'temperature', DEFAULT_SAMPLING.temperature, { min: 0 }),
+    topK: numberFlag(v, 'top-k', DEFAULT_SAMPLING.topK, { min: 0, integer: true }),
+    topP: numberFlag(v, 'top-p', DEFAULT_SAMPLING.topP, { min: 0, max: 1 }),
+    minP: numberFlag(v, 'min-p', DEFAULT_SAMPLING.minP, { min: 0, max: 1 }),
+    repetitionPenalty: numberFlag(v, 'repetition-penalty', DEFAULT_SAMPLING.repetitionPenalty, { min: 0.01 }),
   };
-  const seed = numberFlag(c, v, 'seed', 0, { min: 0, integer: true });
+  const seed = numberFlag(v, 'seed', 0, { min: 0, integer: true });
   const stopStrings = ((v.stop as string[] | undefined) ?? []).filter((s) => s !== '');
 
-  const backend = await startBackend(c, v);
+  const backend = await startBackend(v);
   const { model, tokenizer } = await loadModelFolder(v.model, true);
   const tok = tokenizer!;
   const texts = v.chat ? prompts.map((p) => tok.applyChatTemplate([{ role: 'user', content: p }], { addGenerationPrompt: true })) : prompts;

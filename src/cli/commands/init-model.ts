@@ -1,5 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../errors';
 import { parseModelConfig, SUPPORTED_MODEL_TYPES, type ModelType } from '../../model/config';
@@ -7,7 +6,9 @@ import { freshConfigJson, MODEL_SIZES, randomWeights } from '../../model/init';
 import { expectedShapes } from '../../model/params';
 import { writeModelWeights } from '../../model/weights-files';
 import { writeByteLevelTokenizer } from '../../tokenizer/byte-level-bpe';
-import { numberFlag, parseFlags, requireString } from '../args';
+import { numberFlag, requireString } from '../args';
+import { parseFlags } from '../flags';
+import { checkOutputFolder } from '../output-folder';
 
 export const INIT_MODEL_HELP = `grpo init-model --arch llama|qwen2|mistral --out DIR [options]
 
@@ -39,17 +40,17 @@ export async function initModelCommand(argv: string[]): Promise<void> {
     seed: { type: 'string' },
     force: { type: 'boolean' },
   });
-  const arch = requireString(c, v, 'arch');
+  const arch = requireString(v, 'arch');
   if (!SUPPORTED_MODEL_TYPES.includes(arch as ModelType)) {
-    throw new UserError(`grpo ${c}: --arch must be one of ${SUPPORTED_MODEL_TYPES.join(', ')}, got "${arch}"`);
+    throw new UserError(`--arch must be one of ${SUPPORTED_MODEL_TYPES.join(', ')}, got "${arch}"`);
   }
-  const out = requireString(c, v, 'out');
+  const out = requireString(v, 'out');
   const sizeName = (v.size as string | undefined) ?? 'tiny';
   const preset = MODEL_SIZES[sizeName];
-  if (!preset) throw new UserError(`grpo ${c}: --size must be one of ${Object.keys(MODEL_SIZES).join(', ')}, got "${sizeName}"`);
+  if (!preset) throw new UserError(`--size must be one of ${Object.keys(MODEL_SIZES).join(', ')}, got "${sizeName}"`);
   const dtype = ((v.dtype as string | undefined) ?? 'f32').toLowerCase();
-  if (dtype !== 'f32' && dtype !== 'bf16') throw new UserError(`grpo ${c}: --dtype must be f32 or bf16, got "${dtype}"`);
-  const int = (flag: string, fallback: number) => numberFlag(c, v, flag, fallback, { min: 1, integer: true });
+  if (dtype !== 'f32' && dtype !== 'bf16') throw new UserError(`--dtype must be f32 or bf16, got "${dtype}"`);
+  const int = (flag: string, fallback: number) => numberFlag(v, flag, fallback, { min: 1, integer: true });
   const size = {
     hiddenSize: int('hidden-size', preset.hiddenSize),
     intermediateSize: int('intermediate-size', preset.intermediateSize),
@@ -60,18 +61,16 @@ export async function initModelCommand(argv: string[]): Promise<void> {
     tieWordEmbeddings: v.untied !== true,
   };
   if (size.hiddenSize % size.numHeads !== 0) {
-    throw new UserError(`grpo ${c}: --hidden-size ${size.hiddenSize} must be divisible by --heads ${size.numHeads}`);
+    throw new UserError(`--hidden-size ${size.hiddenSize} must be divisible by --heads ${size.numHeads}`);
   }
-  if (existsSync(out) && (await readdir(out)).length > 0 && v.force !== true) {
-    throw new UserError(`grpo ${c}: --out ${out} is not empty; choose a new folder or pass --force`);
-  }
+  checkOutputFolder('out', out, v.force === true);
   await mkdir(out, { recursive: true });
-  const tokens = await writeByteLevelTokenizer(out, { merges: numberFlag(c, v, 'merges', 256, { min: 0, integer: true }) });
+  const tokens = await writeByteLevelTokenizer(out, { merges: numberFlag(v, 'merges', 256, { min: 0, integer: true }) });
   const json = freshConfigJson(arch as ModelType, size, tokens);
   if (dtype === 'bf16') json.torch_dtype = 'bfloat16';
   const configFile = join(out, 'config.json');
   const config = parseModelConfig(json, configFile);
-  await writeModelWeights(out, randomWeights(config, numberFlag(c, v, 'seed', 0, { min: 0, integer: true })), {
+  await writeModelWeights(out, randomWeights(config, numberFlag(v, 'seed', 0, { min: 0, integer: true })), {
     dtype: dtype === 'bf16' ? 'BF16' : 'F32',
   });
   await writeFile(configFile, JSON.stringify(json, null, 2) + '\n');

@@ -1,6 +1,7 @@
 import { rescoreRun } from '../../rescore/rescore';
 import { rescoreTable } from '../../rescore/table';
-import { numberFlag, parseFlags, requireString } from '../args';
+import { numberFlag, requireString } from '../args';
+import { parseFlags } from '../flags';
 
 export const RESCORE_HELP = `grpo rescore --run RUN_DIR [--iteration N] [--reward FILE]... [--json]
 
@@ -25,8 +26,8 @@ export async function rescoreCommand(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
   });
   const report = await rescoreRun({
-    runDir: requireString(c, v, 'run'),
-    iteration: v.iteration === undefined ? undefined : numberFlag(c, v, 'iteration', 0, { min: 1, integer: true }),
+    runDir: requireString(v, 'run'),
+    iteration: v.iteration === undefined ? undefined : numberFlag(v, 'iteration', 0, { min: 1, integer: true }),
     rewardFiles: v.reward as string[] | undefined,
     workspaceRoot: process.cwd(),
   });

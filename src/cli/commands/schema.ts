@@ -1,5 +1,5 @@
 import { trainingConfigJsonSchema } from '../../trainer/config';
-import { parseFlags } from '../args';
+import { parseFlags } from '../flags';
 
 export const SCHEMA_HELP = `grpo schema
 

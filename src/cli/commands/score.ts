@@ -1,6 +1,7 @@
 import { UserError } from '../../errors';
 import { scoreSequences } from '../../model/score';
-import { idListFlag, parseFlags, requireString } from '../args';
+import { idListFlag, requireString } from '../args';
+import { parseFlags } from '../flags';
 import { BACKEND_FLAG, loadModelFolder, startBackend } from '../session';
 
 export const SCORE_HELP = `grpo score --model DIR (--ids 1,5,9 | --text "...") [--no-special-tokens] [--json] [--backend B]
@@ -17,17 +18,17 @@ export async function scoreCommand(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     ...BACKEND_FLAG,
   });
-  const dir = requireString('score', v, 'model');
-  if ((v.ids === undefined) === (v.text === undefined)) throw new UserError('grpo score: give exactly one of --ids or --text');
-  const backend = await startBackend('score', v);
+  const dir = requireString(v, 'model');
+  if ((v.ids === undefined) === (v.text === undefined)) throw new UserError('give exactly one of --ids or --text');
+  const backend = await startBackend(v);
   const { model, tokenizer } = await loadModelFolder(dir, v.text !== undefined);
   const ids =
     typeof v.ids === 'string'
-      ? idListFlag('score', 'ids', v.ids)
+      ? idListFlag('ids', v.ids)
       : tokenizer!.encode(v.text as string, { addSpecialTokens: v['no-special-tokens'] !== true });
-  if (ids.length === 0) throw new UserError('grpo score: nothing to score (the text encoded to no tokens)');
+  if (ids.length === 0) throw new UserError('nothing to score (the text encoded to no tokens)');
   const bad = ids.find((id) => id >= model.config.vocabSize);
-  if (bad !== undefined) throw new UserError(`grpo score: token id ${bad} is outside the vocabulary (vocab_size ${model.config.vocabSize})`);
+  if (bad !== undefined) throw new UserError(`token id ${bad} is outside the vocabulary (vocab_size ${model.config.vocabSize})`);
   const [logprobs] = await scoreSequences(model, [ids]);
   if (v.json) {
     process.stdout.write(JSON.stringify({ ids, logprobs, backend: backend.name }) + '\n');

@@ -1,11 +1,12 @@
-import { existsSync } from 'node:fs';
 import { UserError } from '../../errors';
 import { saveModel } from '../../model/save';
 import { loadPromptDataset } from '../../trainer/dataset';
 import { DEFAULT_ADAMW } from '../../trainer/optimizer';
 import { trainSft, type SftStep } from '../../trainer/sft';
 import { encodeSftExamples } from '../../trainer/sft-examples';
-import { numberFlag, parseFlags, requireString } from '../args';
+import { existingPath, numberFlag, requireString } from '../args';
+import { parseFlags } from '../flags';
+import { checkOutputFolder } from '../output-folder';
 import { BACKEND_FLAG, loadModelFolder, startBackend } from '../session';
 
 export const SFT_HELP = `grpo sft --model DIR --dataset FILE --out DIR [options]
@@ -23,6 +24,7 @@ the tokenizer files.
   --seed S                 example order (default 0)
   --chat                   wrap text prompts as a user message with the model's chat template
   --dtype f32|bf16         weights written (default f32)
+  --force                  write into an --out folder that is not empty
   --backend auto|tensorflow|wasm|cpu`;
 
 export async function sftCommand(argv: string[]): Promise<void> {
@@ -39,24 +41,26 @@ export async function sftCommand(argv: string[]): Promise<void> {
     seed: { type: 'string' },
     chat: { type: 'boolean' },
     dtype: { type: 'string' },
+    force: { type: 'boolean' },
     ...BACKEND_FLAG,
   });
-  const modelDir = requireString(c, v, 'model');
-  const datasetFile = requireString(c, v, 'dataset');
-  const outDir = requireString(c, v, 'out');
-  const epochs = numberFlag(c, v, 'epochs', 3, { min: 1, integer: true });
-  const learningRate = numberFlag(c, v, 'learning-rate', 5e-5, { min: 0 });
+  const modelDir = requireString(v, 'model');
+  const datasetFile = existingPath('dataset', requireString(v, 'dataset'), 'file');
+  const outDir = requireString(v, 'out');
+  // Before the training, not after it: a refusal then would cost the whole run.
+  checkOutputFolder('out', outDir, v.force === true);
+  const epochs = numberFlag(v, 'epochs', 3, { min: 1, integer: true });
+  const learningRate = numberFlag(v, 'learning-rate', 5e-5, { min: 0 });
   const schedule = (v['lr-schedule'] as string | undefined) ?? 'linear';
-  if (schedule !== 'linear' && schedule !== 'constant') throw new UserError(`grpo ${c}: --lr-schedule must be linear or constant, got "${schedule}"`);
-  const batchSize = numberFlag(c, v, 'batch-size', 8, { min: 1, integer: true });
-  const maxTokens = numberFlag(c, v, 'max-tokens', 512, { min: 2, integer: true });
-  const seed = numberFlag(c, v, 'seed', 0, { min: 0, integer: true });
+  if (schedule !== 'linear' && schedule !== 'constant') throw new UserError(`--lr-schedule must be linear or constant, got "${schedule}"`);
+  const batchSize = numberFlag(v, 'batch-size', 8, { min: 1, integer: true });
+  const maxTokens = numberFlag(v, 'max-tokens', 512, { min: 2, integer: true });
+  const seed = numberFlag(v, 'seed', 0, { min: 0, integer: true });
   const dtype = ((v.dtype as string | undefined) ?? 'f32').toLowerCase();
-  if (dtype !== 'f32' && dtype !== 'bf16') throw new UserError(`grpo ${c}: --dtype must be f32 or bf16, got "${dtype}"`);
-  if (!existsSync(datasetFile)) throw new UserError(`grpo ${c}: --dataset ${datasetFile}: file not found`);
+  if (dtype !== 'f32' && dtype !== 'bf16') throw new UserError(`--dtype must be f32 or bf16, got "${dtype}"`);
   const rows = await loadPromptDataset(datasetFile);
 
-  const backend = await startBackend(c, v);
+  const backend = await startBackend(v);
   const { model, tokenizer } = await loadModelFolder(modelDir, true);
   const tok = tokenizer!;
   const encoded = encodeSftExamples(rows, tok, v.chat === true, datasetFile);

@@ -1,56 +1,61 @@
-import { dirname, join, resolve } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
-import { UserError } from '../../errors';
-import { loadTrainingConfig, parseTrainingConfig, trainingConfigWarnings, type TrainingConfig } from '../../trainer/config';
+import { NO_SIGNAL_STREAK } from '../../trainer/run-health';
 import { Trainer } from '../../trainer/trainer';
-import { parseFlags, type Values } from '../args';
-import { printTrainerEvent } from '../train-progress';
+import { EXIT } from '../exit-codes';
+import { parseFlags } from '../flags';
+import { grpoInvocation } from '../invocation';
+import { runSummary } from '../run-summary';
+import { resolveTrainSettings, SETTING_FLAG_NAMES, TRAIN_FLAGS } from '../train-settings';
+import { TrainProgress } from '../train-progress';
 
-export const TRAIN_HELP = `grpo train --config grpo.config.json [overrides]
+export const TRAIN_HELP = `grpo train --config grpo.config.json [--SETTING VALUE]...
 grpo train --resume RUN_DIR [--num_iterations N]
-grpo train --model_path DIR --dataset_path FILE --reward FILE [overrides]
+grpo train --model_path DIR --dataset_path FILE --reward FILE [--SETTING VALUE]...
 
 Trains with GRPO. Each run writes .grpo/runs/<id>/ (config, metrics.jsonl, rollouts,
 checkpoints). --resume continues a run exactly from its newest checkpoint.
-Overrides (also the flags of earlier GRPO scripts): --model_path --dataset_path
---num_iterations --rollout_batch_size --group_size --minibatch_size --learning_rate
---kl_coef --seed --max_new_tokens --backend. Ctrl-C stops after the current iteration and saves a checkpoint.`;
 
-/** Flags that override a config field of the same name. */
-const OVERRIDES: Record<string, 'string' | 'number'> = {
-  model_path: 'string',
-  dataset_path: 'string',
-  num_iterations: 'number',
-  rollout_batch_size: 'number',
-  group_size: 'number',
-  minibatch_size: 'number',
-  learning_rate: 'number',
-  kl_coef: 'number',
-  seed: 'number',
-  max_new_tokens: 'number',
-  backend: 'string',
-};
+Every setting of grpo.config.json is also a flag, over the file's value (grpo schema
+documents each one):
+${wrap(SETTING_FLAG_NAMES.map((n) => `--${n}`))}
+--reward FILE (repeatable) gives the reward files, each with weight 1. Flags may be spelt
+with dashes or underscores (--learning-rate); relative paths in flags are taken from the
+current folder. A switch is --name, --name=false or --no-name.
 
-export async function trainCommand(argv: string[]): Promise<void> {
-  const v = parseFlags('train', argv, {
-    config: { type: 'string' },
-    resume: { type: 'string' },
-    reward: { type: 'string', multiple: true },
-    ...Object.fromEntries(Object.keys(OVERRIDES).map((k) => [k, { type: 'string' as const }])),
+Progress is one line per iteration (its columns are explained at the start), with a live
+status line on a terminal, and a summary at the end: held-out reward before and after, the
+best checkpoint, the wall time, and the command that continues the run.
+Ctrl-C stops after the current iteration and saves a checkpoint; a second Ctrl-C quits at once.
+
+Exit status: ${EXIT.ok} completed; ${EXIT.error} an error (the message says what to fix); ${EXIT.noSignal} completed, but in
+${NO_SIGNAL_STREAK} or more iterations in a row the rewards gave no learning signal (every reward failed, or
+none varied within any group; a warning said so at the time); ${EXIT.stopped} stopped before
+num_iterations (continue it with --resume).`;
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const v = parseFlags('train', argv, TRAIN_FLAGS);
+  const settings = await resolveTrainSettings(v);
+  for (const n of settings.notes) process.stdout.write(`note: ${n}\n`);
+  for (const w of settings.warnings) process.stdout.write(`warning: ${w}\n`);
+  const { config } = settings;
+  const trainer = await Trainer.create(config, { workspaceRoot: settings.workspaceRoot, resumeRunDir: v.resume as string | undefined });
+  const progress = new TrainProgress(process.stdout, config.num_iterations);
+  const noSignal: { fromIteration: number; iteration: number }[] = [];
+  let finished: { reason: 'completed' | 'stopped' | 'failed'; iteration: number } | undefined;
+  trainer.on((e) => {
+    progress.handle(e);
+    if (e.type === 'no-learning-signal') noSignal.push(e);
+    if (e.type === 'finished') finished = e;
   });
-  const { config, file, workspaceRoot } = await resolveConfig(v);
-  for (const w of trainingConfigWarnings(config, file)) process.stdout.write(`warning: ${w}\n`);
-  const trainer = await Trainer.create(config, { workspaceRoot, resumeRunDir: v.resume as string | undefined });
-  trainer.on((e) => printTrainerEvent(e, config.num_iterations));
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
-    if (interrupts > 1) process.exit(130); // a second Ctrl-C: the last checkpoint stays intact
+    if (interrupts > 1) process.exit(EXIT.interrupted); // the last checkpoint stays intact
     process.stdout.write('\nstopping after this iteration (Ctrl-C again to quit at once)\n');
     trainer.stop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const started = performance.now();
   try {
     await trainer.train();
   } finally {
@@ -58,46 +63,28 @@ export async function trainCommand(argv: string[]): Promise<void> {
     process.off('SIGTERM', onSignal);
     await trainer.close();
   }
+  const reason = finished?.reason === 'stopped' ? 'stopped' : 'completed';
+  const summary = await runSummary({
+    runDir: trainer.run.path,
+    reason,
+    iteration: finished?.iteration ?? 0,
+    total: config.num_iterations,
+    seconds: (performance.now() - started) / 1000,
+    noSignal,
+    grpo: grpoInvocation(),
+  });
+  process.stdout.write(summary);
+  if (reason === 'stopped') return EXIT.stopped;
+  return noSignal.length > 0 ? EXIT.noSignal : EXIT.ok;
 }
 
-async function resolveConfig(v: Values): Promise<{ config: TrainingConfig; file: string; workspaceRoot: string }> {
-  let json: Record<string, unknown>;
-  let file: string;
-  let baseDir: string;
-  if (typeof v.resume === 'string') {
-    // The run's own snapshot, with absolute paths, so the resumed run is the same run.
-    file = join(v.resume, 'config.json');
-    if (!existsSync(file)) throw new UserError(`--resume ${v.resume}: no config.json there; give a run folder such as .grpo/runs/<id>`);
-    json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    baseDir = dirname(resolve(file));
-    const extra = Object.keys(OVERRIDES).filter((k) => k !== 'num_iterations' && v[k] !== undefined);
-    if (extra.length > 0) throw new UserError(`grpo train --resume: only --num_iterations may change on resume (got --${extra.join(', --')})`);
-  } else if (typeof v.config === 'string') {
-    file = v.config;
-    const loaded = await loadTrainingConfig(file);
-    json = { ...(loaded as unknown as Record<string, unknown>) };
-    baseDir = dirname(resolve(file));
-  } else {
-    if (v.model_path === undefined || v.dataset_path === undefined || v.reward === undefined) {
-      throw new UserError('grpo train: give --config FILE, or --resume RUN_DIR, or --model_path, --dataset_path and --reward');
-    }
-    file = '(command line)';
-    json = { model_path: v.model_path, dataset_path: v.dataset_path, rewards: (v.reward as string[]).map((f) => ({ file: f })) };
-    baseDir = process.cwd();
+/** Words joined by spaces into indented lines of at most 88 characters. */
+function wrap(words: string[]): string {
+  const lines = [''];
+  for (const w of words) {
+    const last = lines.length - 1;
+    if (lines[last] !== '' && lines[last].length + 1 + w.length > 86) lines.push(w);
+    else lines[last] = lines[last] === '' ? w : `${lines[last]} ${w}`;
   }
-  for (const [key, kind] of Object.entries(OVERRIDES)) {
-    const raw = v[key];
-    if (raw === undefined) continue;
-    const value = kind === 'number' ? Number(raw) : raw;
-    if (kind === 'number' && (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value))) {
-      throw new UserError(`grpo train: --${key} must be a number, got "${String(raw)}"`);
-    }
-    json[key] = value;
-  }
-  if (file === '(command line)' && json.minibatch_size === undefined && json.rollout_batch_size !== undefined && json.group_size !== undefined) {
-    // Earlier GRPO scripts had no minibatch setting: one optimizer step over the whole rollout.
-    json.minibatch_size = Number(json.rollout_batch_size) * Number(json.group_size);
-  }
-  const config = parseTrainingConfig(json, file, { baseDir });
-  return { config, file, workspaceRoot: baseDir };
+  return lines.map((l) => `  ${l}`).join('\n');
 }

@@ -1,11 +1,12 @@
-// The project's own kernels for the wasm backend: one it lacks, two it runs slowly, and three
-// it gets wrong in some cases.
+// The project's own kernels for the wasm backend: one it lacks, two it runs slowly, three
+// it gets wrong in some cases, and one that copies where sharing is safe.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { assert } from '../../errors';
 import { withExplicitTranspose } from './batch-matmul-transposed';
 import { withBatchedBiasFixed } from './fused-matmul-bias';
 import { withBatchedGatherFixed } from './gather-batched';
+import { withSharedIdentity } from './identity-shared';
 import { withOneHotDtypeFixed } from './one-hot-dtype';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
 
@@ -22,6 +23,7 @@ export function registerWasmKernels(): void {
   replaceWasmKernel(tf._FusedMatMul, (original) => withExplicitTranspose(withBatchedBiasFixed(original)));
   replaceWasmKernel(tf.GatherV2, withBatchedGatherFixed);
   replaceWasmKernel(tf.OneHot, withOneHotDtypeFixed);
+  replaceWasmKernel(tf.Identity, withSharedIdentity);
 }
 
 function replaceWasmKernel(name: string, wrap: (original: tf.KernelConfig) => tf.KernelConfig): void {

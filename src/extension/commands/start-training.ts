@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { dirname, join, relative } from 'node:path';
 import { UserError } from '../../errors';
 import { noticeEnd } from '../end-notice';
+import { noticeNoSignal } from '../no-signal-notice';
 import { chooseConfigFile } from '../find-config';
 import type { HostState } from '../host-state';
 import { readSettings, type GrpoSettings } from '../settings';
@@ -53,7 +54,10 @@ export function launchSession(state: HostState, prepared: PreparedStart, workspa
     cwd: workspaceRoot,
     stopGraceMs: settings.stopGraceMs,
   });
-  session.onEvent((e) => logTrainerEvent(state.output, e));
+  session.onEvent((e) => {
+    logTrainerEvent(state.output, e);
+    if (e.type === 'no-learning-signal') void noticeNoSignal(e, session);
+  });
   void session.ended.then((end) => noticeEnd(end, session.status, state.output));
   state.slot.hold(session);
 }

@@ -61,11 +61,13 @@ function reportFrom(stdout: string): RescoreOutcome {
   return { type: 'report', report: json as RescoreReport };
 }
 
-/** The CLI's one-line `grpo: ...` message where it gave one, else what is known of the failure. */
+/** The CLI's one-line `grpo rescore: ...` (or bare `grpo: ...`) message where it gave one, else what is known of the failure. */
 function failureMessage(error: ExecFileException, stderr: string, node: string): string {
   if (error.code === 'ENOENT') return `cannot start ${node}: no such executable; fix the grpo.nodePath setting`;
   const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-  const said = lines.find((l) => l.startsWith('grpo: '));
-  if (said) return said.slice('grpo: '.length);
+  for (const line of lines) {
+    const said = /^grpo(?: rescore)?: (.*)$/.exec(line);
+    if (said) return said[1];
+  }
   return `grpo rescore failed (${error.message.split('\n')[0]})${lines.length > 0 ? `: ${lines.slice(-5).join(' | ')}` : ''}`;
 }

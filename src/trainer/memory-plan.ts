@@ -1,0 +1,199 @@
+// Memory is planned, not discovered. From the model's shape and the training settings this
+// estimates the bytes each phase of an iteration holds on the compute backend, and sizes its
+// chunks to a budget: rows scored at once, rows per micro-batch of an optimizer step, and the
+// vocabulary slice of the output head (model/chunked-head.ts). A config whose smallest chunks
+// cannot fit is refused before training with the figures and the setting to change.
+//
+// The per-token figures count the float32 tensors each op keeps: the tape's saved inputs and
+// outputs for the backward pass (a clone shares its data, so a tensor saved twice counts once),
+// or, without a tape, the largest layer's intermediates (causal-lm.ts frees each layer's as it
+// finishes). bench/RESULTS.md compares them with measured peaks.
+import { totalmem } from 'node:os';
+import { UserError } from '../errors';
+import type { ModelConfig } from '../model/config';
+import type { TrainingConfig } from './config';
+
+const F32 = 4;
+const MIB = 1024 * 1024;
+
+/** The wasm backend's 32-bit heap. */
+export const WASM_HEAP_BYTES = 4 * 1024 * MIB;
+const WASM_SHARE = 0.75;
+
+/** What the plan works from besides the model. */
+export interface PlanInput {
+  parameters: number;
+  rows: number; // completions per rollout
+  minibatch: number; // completions per optimizer step
+  promptTokens: number; // the longest prompt (max_prompt_tokens)
+  completionTokens: number; // the longest completion (max_new_tokens)
+  prompts: number; // prompts per rollout (prefill rows)
+  reference: boolean; // a KL term: the reference scores each rollout
+  budgetBytes: number; // what the backend may hold
+  largestParameter: number; // elements of the largest parameter: the optimizer updates one at a time
+}
+
+/** Chunk sizes and the peak each phase is expected to reach with them, in bytes. */
+export interface MemoryPlan {
+  budgetBytes: number;
+  vocabChunk: number; // output-head slice, in tokens
+  scoreRows: number; // rows scored at once (old and reference log-probabilities)
+  microRows: number; // rows per micro-batch of an optimizer step
+  hostMoments: boolean; // Adam's moments in host memory, off the backend (optimizer.ts)
+  phases: { generate: number; score: number; reference: number; update: number };
+  peakBytes: number;
+}
+
+/**
+ * Floats one token holds per layer in a training step, at the backward pass's peak. The tape
+ * saves about 11 d + 4 kv + heads x keys + 5 ffn per token and layer (the normed inputs, q and
+ * k before and after rotation, their transposes, v, the attention probabilities, the MLP's
+ * gate, activation and products, the residual stream); the backward pass holds the gradient
+ * of each on top while it walks back: 3.2 times the tape on the 25M shape, 3.1 on the 135M.
+ */
+function trainingFloatsPerTokenLayer(c: ModelConfig, keys: number): number {
+  const d = c.hiddenSize;
+  const kv = c.numKvHeads * c.headDim;
+  return 3.2 * (11 * d + 4 * kv + c.numHeads * keys + 5 * c.intermediateSize);
+}
+
+/** Floats one token holds within a single layer without a tape (freed when the layer ends). */
+function layerFloatsPerToken(c: ModelConfig, keys: number): number {
+  return 8 * c.hiddenSize + 3 * c.numHeads * keys + 4 * c.intermediateSize;
+}
+
+/** The output head over one slice of `tokens` positions: logits and the softmax terms (about 5 copies forward, 8 backward). */
+function headBytes(tokens: number, vocabChunk: number, backward: boolean): number {
+  return tokens * vocabChunk * F32 * (backward ? 8 : 5);
+}
+
+/**
+ * Chunks for the budget, with Adam's moments on the backend where that fits and in host
+ * memory where it does not (two model-sized tensors fewer, for a copy in and out per step).
+ */
+export function planMemory(c: ModelConfig, p: PlanInput): MemoryPlan {
+  const onDevice = planWith(c, p, false);
+  return onDevice.peakBytes <= p.budgetBytes ? onDevice : planWith(c, p, true);
+}
+
+function planWith(c: ModelConfig, p: PlanInput, hostMoments: boolean): MemoryPlan {
+  const weights = p.parameters * F32;
+  const moments = hostMoments ? 0 : 2 * weights;
+  const seq = p.promptTokens + p.completionTokens;
+  const fixed = weights + moments; // the policy, and its Adam moments unless they are on the host
+  // The head as [hidden, vocab]: a transposed copy of tied embeddings, and in the backward
+  // pass its gradient, built from slices, and the embedding's.
+  const headMatrix = c.hiddenSize * c.vocabSize * F32;
+  const room = Math.max(0, p.budgetBytes - fixed);
+
+  // The head's slice: whole when the update's backward slices fit in an eighth of the room.
+  const vocabChunk = pickVocabChunk(c.vocabSize, Math.min(p.minibatch, p.rows) * p.completionTokens, room / 8);
+  const scoreWith = (rows: number) =>
+    headMatrix + rows * seq * (2 * c.hiddenSize + layerFloatsPerToken(c, seq)) * F32 + headBytes(rows * p.completionTokens, vocabChunk, false);
+  const scoreRows = largestFitting(p.rows, (r) => scoreWith(r) <= room / 2);
+  const score = fixed + scoreWith(scoreRows);
+  const reference = p.reference ? score + weights + headMatrix : 0; // the reference's weights join the policy's
+
+  // One micro-batch: its tokens' activations and their gradients, the head's backward
+  // slices, the parameters' gradients (twice when a step accumulates micro-batches).
+  const updateWith = (rows: number) => {
+    // A split step sums its gradients: a second set on the backend, or in host memory with the moments.
+    const grads = (rows < p.minibatch && !hostMoments ? 2 : 1) * weights;
+    const activations = rows * seq * c.numLayers * trainingFloatsPerTokenLayer(c, seq) * F32;
+    return fixed + grads + 4 * headMatrix + activations + headBytes(rows * p.completionTokens, vocabChunk, true);
+  };
+  const microRows = largestFitting(p.minibatch, (r) => updateWith(r) <= p.budgetBytes, (r) => p.minibatch % r === 0);
+  // The optimizer's step: every gradient, and one parameter's moments (uploaded when on the host) and temporaries.
+  const optimizerStep = fixed + weights + 8 * p.largestParameter * F32;
+  const update = Math.max(updateWith(microRows), optimizerStep);
+
+  // Generation: the KV cache of every row at full length, twice (each decoding step returns
+  // a grown cache before the old one is freed), the prefill's largest layer, a step's logits.
+  const kvPerRow = c.numLayers * 2 * c.numKvHeads * c.headDim * seq * F32;
+  const prefill = p.prompts * p.promptTokens * layerFloatsPerToken(c, p.promptTokens) * F32;
+  const generate = fixed + headMatrix + 2 * p.rows * kvPerRow + Math.max(prefill, p.rows * c.vocabSize * F32 * 4);
+
+  const phases = { generate, score, reference, update };
+  return { budgetBytes: p.budgetBytes, vocabChunk, scoreRows, microRows, hostMoments, phases, peakBytes: Math.max(...Object.values(phases)) };
+}
+
+/** The largest n in 1..max with fits(n) (and ok(n)), or 1. */
+function largestFitting(max: number, fits: (n: number) => boolean, ok: (n: number) => boolean = () => true): number {
+  for (let n = max; n > 1; n--) if (ok(n) && fits(n)) return n;
+  return 1;
+}
+
+/** The whole vocabulary when its logits fit in `bytes`, else the largest power-of-two slice that does (at least 1024). */
+function pickVocabChunk(vocab: number, tokens: number, bytes: number): number {
+  if (headBytes(tokens, vocab, true) <= bytes) return vocab;
+  let chunk = 1024;
+  while (chunk * 2 < vocab && headBytes(tokens, chunk * 2, true) <= bytes) chunk *= 2;
+  return chunk;
+}
+
+export const mib = (bytes: number): string => `${(bytes / MIB).toFixed(bytes < 10 * MIB ? 1 : 0)} MiB`;
+
+/**
+ * What the backend may hold: `configuredMb` when set (memory_budget_mb), else 75% of the wasm
+ * heap on wasm (its allocator fragments: a 135M training step's 3.07 GB of live buffers took
+ * a 3.75 GB heap), and
+ * never more than 70% of the machine's memory, which the process shares with the reference
+ * model's host copy, the rollouts and the rest of the system.
+ */
+export function memoryBudget(backend: string, configuredMb: number, machineBytes = totalmem()): { bytes: number; why: string } {
+  if (configuredMb > 0) return { bytes: configuredMb * MIB, why: `memory_budget_mb ${configuredMb}` };
+  const machine = Math.floor(0.7 * machineBytes);
+  if (backend === 'wasm' && WASM_SHARE * WASM_HEAP_BYTES < machine) return { bytes: Math.floor(WASM_SHARE * WASM_HEAP_BYTES), why: '75% of the wasm backend\'s 4 GiB heap' };
+  return { bytes: machine, why: `70% of this machine's ${mib(machineBytes)}` };
+}
+
+/**
+ * The plan for a training run, refused with the figures and the settings to change when even
+ * its smallest chunks (one row scored at a time, one row per micro-batch, the head in slices)
+ * exceed the budget.
+ */
+export function planTraining(
+  config: TrainingConfig,
+  model: ModelConfig,
+  shapes: Iterable<number[]>,
+  longestPrompt: number,
+  backend: string,
+  machineBytes = totalmem(),
+): MemoryPlan & { budgetWhy: string } {
+  const budget = memoryBudget(backend, config.memory_budget_mb, machineBytes);
+  const sizes = [...shapes].map((s) => s.reduce((a, b) => a * b, 1));
+  const parameters = sizes.reduce((a, b) => a + b, 0);
+  const plan = planMemory(model, {
+    parameters,
+    largestParameter: Math.max(...sizes),
+    rows: config.rollout_batch_size * config.group_size,
+    minibatch: config.minibatch_size,
+    promptTokens: Math.min(longestPrompt, config.max_prompt_tokens),
+    completionTokens: config.max_new_tokens,
+    prompts: config.rollout_batch_size,
+    reference: config.kl_coef > 0,
+    budgetBytes: budget.bytes,
+  });
+  if (plan.peakBytes > budget.bytes) {
+    const [phase, bytes] = Object.entries(plan.phases).reduce((a, b) => (b[1] > a[1] ? b : a));
+    throw new UserError(
+      `this run needs about ${mib(bytes)} in its ${phase} phase (the weights alone ${mib(parameters * F32)}, with Adam's moments in host memory), more than the ${mib(budget.bytes)} ` +
+        `it may use (${budget.why}). Lower max_new_tokens (${config.max_new_tokens}) or max_prompt_tokens (${config.max_prompt_tokens}), ` +
+        `or rollout_batch_size x group_size (${config.rollout_batch_size} x ${config.group_size}) for generation` +
+        (backend === 'wasm' ? ', or use the tensorflow backend, which has no 4 GiB heap' : '') +
+        (config.memory_budget_mb > 0 ? ', or raise memory_budget_mb' : ''),
+    );
+  }
+  return { ...plan, budgetWhy: budget.why };
+}
+
+/** One line for the log and the CLI: the budget, the peak and the chunks. */
+export function describePlan(plan: MemoryPlan & { budgetWhy: string }): string {
+  const p = plan.phases;
+  return (
+    `peak ~${mib(plan.peakBytes)} of ${mib(plan.budgetBytes)} (${plan.budgetWhy}): generate ${mib(p.generate)}, score ${mib(p.score)}` +
+    (p.reference > 0 ? `, reference ${mib(p.reference)}` : '') +
+    `, update ${mib(p.update)}; ${plan.scoreRows} rows scored at once, micro-batches of ${plan.microRows} rows, output head in slices of ${plan.vocabChunk} tokens` +
+    (plan.hostMoments ? ", Adam's moments in host memory" : '')
+  );
+}

@@ -1,0 +1,180 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { CausalLM } from '../model/causal-lm';
+import type { TrainingConfig } from './config';
+import { entropyThreshold, tokensAtOrAbove } from './entropy-mask';
+import { lossAndGradients } from './gradients';
+import { combineLossParts, grpoLoss, readLossParts, type GrpoLossPartValues, type GrpoLossStatValues, type StepCounts } from './loss';
+import { completionLogprobsAndEntropy, selectRows, type SequenceBatch } from './sequence-batch';
+
+/** One optimizer step's completions and the constants the loss compares them with. */
+export interface StepBatch {
+  batch: SequenceBatch; // B completions, padded to the rollout's P and C
+  oldLogprobs: Float32Array; // [B, C] policy at rollout time
+  refLogprobs?: Float32Array; // [B, C]; needed when beta > 0
+  advantages: ArrayLike<number>; // [B]
+  mask: Float32Array; // [B, C] tokens that count
+}
+
+/** What a step's loss needs besides its batch. */
+export interface StepSettings {
+  temperature: number;
+  beta: number; // kl_coef as applied; 0 without a reference
+  batchTokenCount: number; // active tokens of the whole rollout (dapo, cispo)
+  stepsPerBatch: number; // optimizer steps per pass over the rollout (dapo, cispo)
+  entropyCoef: number; // the bonus as applied this step; 0: none
+  microRows: number; // rows per micro-batch (memory-plan.ts)
+  vocabChunk: number; // output-head slice (memory-plan.ts)
+  /** Sum a split step's gradients in host memory rather than on the backend (memory-plan.ts's hostMoments). */
+  hostGradients?: boolean;
+}
+
+export interface StepResult {
+  loss: number; // the minimised loss, bonus included
+  grads: Map<string, tf.Tensor>; // the caller's to dispose
+  stats: GrpoLossStatValues;
+}
+
+/**
+ * The loss of one optimizer step and its gradient for every parameter. The step's rows go
+ * through the model `microRows` at a time, each micro-batch's loss normalised by the whole
+ * step's counts, so losses and gradients add up to those of the step computed at once
+ * (memory is what differs). With top_entropy_quantile < 1 the threshold is the quantile of
+ * the whole step's entropies, read in a first forward pass without a tape when the step is split.
+ */
+export async function stepLossAndGradients(model: CausalLM, config: TrainingConfig, step: StepBatch, s: StepSettings): Promise<StepResult> {
+  const { batch } = step;
+  const c = batch.completionLength;
+  const micro: number[][] = [];
+  for (let start = 0; start < batch.rows; start += s.microRows) micro.push(range(start, Math.min(start + s.microRows, batch.rows)));
+  const head = { vocabChunk: s.vocabChunk, entropyGradient: s.entropyCoef !== 0 };
+  const counts: StepCounts = { sequences: batch.rows, tokens: countActive(step.mask), bonusTokens: countActive(step.mask) };
+  let threshold: number | undefined;
+  const q = 1 - config.top_entropy_quantile;
+  const thresholdFrom = (entropy: Float32Array) => {
+    threshold = entropyThreshold(entropy, step.mask, q) ?? Infinity; // no token counts: none keeps the term
+    counts.bonusTokens = tokensAtOrAbove(entropy, step.mask, threshold);
+  };
+  // A split step needs every micro-batch's entropies before the first loss; a whole one reads
+  // its own in its forward pass.
+  if (q > 0 && micro.length > 1) thresholdFrom(await stepEntropies(model, batch, micro, s.temperature, s.vocabChunk));
+
+  const sum = new GradientSum(s.hostGradients === true && micro.length > 1);
+  let loss = 0;
+  const parts: Partial<GrpoLossPartValues>[] = [];
+  try {
+    for (const rows of micro) {
+      const whole = rows.length === batch.rows;
+      const sub = whole ? batch : selectRows(batch, rows);
+      const pick = (values: Float32Array) => (whole ? values : Float32Array.from(rows.flatMap((r) => Array.from(values.subarray(r * c, (r + 1) * c)))));
+      const shape: [number, number] = [rows.length, c];
+      let kept: ReturnType<typeof grpoLoss>['parts'] | undefined;
+      const g = lossAndGradients(model.params, () => {
+        const { logp, entropy } = completionLogprobsAndEntropy(model, sub, s.temperature, head);
+        if (q > 0 && micro.length === 1) thresholdFrom(entropy.dataSync() as Float32Array); // a [B, C] read
+        const out = grpoLoss(
+          {
+            logp,
+            entropy,
+            oldLogp: tf.tensor2d(pick(step.oldLogprobs), shape),
+            refLogp: s.beta > 0 ? tf.tensor2d(pick(step.refLogprobs!), shape) : undefined,
+            advantages: tf.tensor1d(rows.map((r) => step.advantages[r]), 'float32'),
+            mask: tf.tensor2d(pick(step.mask), shape),
+          },
+          {
+            lossType: config.loss_type,
+            importanceSamplingLevel: config.importance_sampling_level,
+            epsilonLow: config.epsilon,
+            epsilonHigh: config.epsilon_high,
+            delta: config.delta,
+            beta: s.beta,
+            klBiasCorrection: config.use_bias_correction_kl,
+            maxCompletionLength: config.max_new_tokens,
+            batchTokenCount: s.batchTokenCount,
+            stepsPerBatch: s.stepsPerBatch,
+            step: counts,
+            entropyThreshold: threshold,
+            entropyCoef: s.entropyCoef,
+          },
+        );
+        kept = out.parts;
+        return out.loss;
+      });
+      loss += (await g.loss.data())[0];
+      g.loss.dispose();
+      parts.push(await readLossParts(kept!));
+      await sum.add(g.grads);
+    }
+  } catch (e) {
+    sum.dispose();
+    throw e;
+  }
+  return { loss, grads: sum.result(), stats: combineLossParts(parts, config.importance_sampling_level === 'sequence') };
+}
+
+/**
+ * The sum of a step's micro-batch gradients, on the backend, or in host memory where the
+ * backend has no room for a second model-sized set (each micro-batch's gradients are read
+ * back and freed; the sum goes up once, for the optimizer).
+ */
+class GradientSum {
+  private device: Map<string, tf.Tensor> | undefined;
+  private readonly host = new Map<string, { values: Float32Array; shape: number[] }>();
+
+  constructor(private readonly onHost: boolean) {}
+
+  /** Adds `grads`, which it takes over. */
+  async add(grads: Map<string, tf.Tensor>): Promise<void> {
+    if (!this.onHost) {
+      if (!this.device) {
+        this.device = grads;
+        return;
+      }
+      for (const [name, g] of grads) {
+        const total = tf.add(this.device.get(name)!, g);
+        tf.dispose([this.device.get(name)!, g]);
+        this.device.set(name, total);
+      }
+      return;
+    }
+    for (const [name, g] of grads) {
+      const values = (await g.data()) as Float32Array;
+      const acc = this.host.get(name);
+      if (acc) for (let i = 0; i < values.length; i++) acc.values[i] += values[i];
+      else this.host.set(name, { values: Float32Array.from(values), shape: g.shape });
+      g.dispose();
+    }
+  }
+
+  /** The sum as tensors, the caller's to dispose. */
+  result(): Map<string, tf.Tensor> {
+    if (!this.onHost) return this.device!;
+    return new Map([...this.host].map(([name, x]) => [name, tf.tensor(x.values, x.shape, 'float32')]));
+  }
+
+  dispose(): void {
+    if (this.device) tf.dispose([...this.device.values()]);
+    this.host.clear();
+  }
+}
+
+/** The current policy's entropy at every completion position of the step, [B * C], without a tape. */
+async function stepEntropies(model: CausalLM, batch: SequenceBatch, micro: number[][], temperature: number, vocabChunk: number): Promise<Float32Array> {
+  const c = batch.completionLength;
+  const out = new Float32Array(batch.rows * c);
+  for (const rows of micro) {
+    const h = tf.tidy(() => completionLogprobsAndEntropy(model, rows.length === batch.rows ? batch : selectRows(batch, rows), temperature, { vocabChunk }).entropy);
+    out.set((await h.data()) as Float32Array, rows[0] * c);
+    h.dispose();
+  }
+  return out;
+}
+
+function countActive(mask: Float32Array): number {
+  let n = 0;
+  for (const m of mask) if (m > 0) n++;
+  return n;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
