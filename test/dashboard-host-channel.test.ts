@@ -23,6 +23,7 @@ function setup(withSession: boolean) {
     setLive: (c) => liveChanges.push(c),
     status: () => ({ state: 'running', iteration: 2 }),
     live: () => ({ klCoef: 0.5 }),
+    adapter: () => undefined,
   };
   const channel = new DashboardChannel(
     {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../src/errors';
-import { exportCheckpoint, exportFolderName, modelFiles } from '../src/extension/export-checkpoint';
+import { exportCheckpoint, exportFolderName, modelFiles } from '../src/extension/export/export-checkpoint';
 import { completeCheckpoints, listRunFolders, readRunSummary } from '../src/extension/runs-view/run-list';
 import { loadCausalLM } from '../src/model/load';
 import { disposeParams, tensorsFromParams } from '../src/model/params';

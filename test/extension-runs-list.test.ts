@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { completeCheckpoints, listRunFolders, outputDirOf, readRunSummary, runDescription, type RunSummary } from '../src/extension/runs-view/run-list';
+import { runDescription } from '../src/extension/runs-view/node-text';
+import { completeCheckpoints, listRunFolders, outputDirOf, readRunSummary, type RunSummary } from '../src/extension/runs-view/run-list';
 import { checkpointOf, runChildren, runDirOf } from '../src/extension/runs-view/run-nodes';
 import { writeRun } from './helpers/run-folder-fixture';
 
@@ -94,7 +95,7 @@ test('descriptions: progress and reward, led by "training" for the live run', ()
 });
 
 test('a run node has its dashboard, its log when written, then its checkpoints; commands find the run and checkpoint they were given', () => {
-  const cp = { runDir: '/r', iteration: 4, path: '/r/checkpoints/iter-000004' };
+  const cp = { runDir: '/r', iteration: 4, path: '/r/checkpoints/iter-000004', adapter: false };
   const run: RunSummary = { path: '/r', name: 'r', checkpoints: [cp], hasLog: true };
   const children = runChildren(run);
   assert.deepEqual(children.map((c) => c.kind), ['dashboard', 'log', 'checkpoint']);

@@ -17,6 +17,9 @@ import type { CausalLM } from '../src/model/causal-lm';
 import { parseModelConfig } from '../src/model/config';
 import { parseTrainingConfig } from '../src/trainer/config';
 import { planMemory, planTraining } from '../src/trainer/memory-plan';
+import { loraSpec } from '../src/trainer/lora-config';
+import { adapterShape } from '../src/model/lora-targets';
+import { expectedShapes } from '../src/model/params';
 import { stepLossAndGradients } from '../src/trainer/policy-step';
 import { packSequences, scoreCompletions } from '../src/trainer/sequence-batch';
 
@@ -142,4 +145,24 @@ test('the plan shrinks micro-batches and score chunks to the budget, and refuses
       /Lower max_new_tokens \(256\)/.test(e.message) &&
       /raise memory_budget_mb/.test(e.message),
   );
+});
+
+test('a LoRA plan holds no gradients, moments or reference copy of the base: its few moments stay on the backend', () => {
+  const shape = parseModelConfig(
+    { model_type: 'llama', vocab_size: 49152, hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, tie_word_embeddings: true },
+    'config.json',
+  );
+  const config = parseTrainingConfig(
+    { model_path: 'm', dataset_path: 'd', rewards: [{ file: 'r.ts' }], max_new_tokens: 128, rollout_batch_size: 4, group_size: 8, kl_coef: 0.04, lora: { r: 16, target_modules: 'all-linear' } },
+    'grpo.config.json',
+  );
+  const shapes = expectedShapes(shape);
+  const full = planTraining(config, shape, shapes.values(), 24, 'wasm');
+  const adapters = adapterShape(shape, loraSpec(config.lora!), shapes, 'test');
+  // r x (in + out) for q, k, v, o, gate, up and down in each of 30 layers.
+  assert.equal(adapters.sizes.reduce((a, b) => a + b, 0), 30 * 16 * (1152 + 768 + 768 + 1152 + 2112 + 2112 + 2112));
+  const lora = planTraining(config, shape, shapes.values(), 24, 'wasm', adapters);
+  // Full fine-tuning needs its moments on the host; LoRA's few moments stay on the backend.
+  assert.ok(full.hostMoments && !lora.hostMoments);
+  assert.ok(lora.phases.reference < full.phases.reference - 134e6 * 4, 'the reference shares the base');
 });

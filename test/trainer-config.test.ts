@@ -239,7 +239,7 @@ describe('trainingConfigJsonSchema', () => {
   it('gives every field with a fixed default that default, and each default satisfies its own schema', () => {
     const withoutDefault = Object.keys(props).filter((k) => !('default' in props[k]));
     // Required fields, the optional eval set and delta, epsilon_high (defaults to epsilon) and $schema.
-    assert.deepEqual(withoutDefault.sort(), ['$schema', 'dataset_path', 'delta', 'epsilon_high', 'eval_dataset_path', 'model_path', 'rewards']);
+    assert.deepEqual(withoutDefault.sort(), ['$schema', 'dataset_path', 'delta', 'epsilon_high', 'eval_dataset_path', 'lora', 'model_path', 'rewards']);
     for (const [key, value] of Object.entries(DEFAULT_TRAINING_CONFIG)) {
       if (key === 'epsilon_high') continue;
       assert.deepEqual(props[key].default, value, key);

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { grpo } from './helpers/cli';
-import { parseTrainingConfig, type TrainingConfig } from '../src/trainer/config';
+import type { TrainingConfig } from '../src/trainer/config';
 import { Trainer } from '../src/trainer/trainer';
 import type { TrainerEvent } from '../src/trainer/events';
 import { readSafetensors } from '../src/model/safetensors';
-import { jsonLines, trainToEnd } from './helpers/train-run';
+import { jsonLines, smallRunConfig, trainToEnd } from './helpers/train-run';
 
 const work = mkdtempSync(join(tmpdir(), 'grpo-loop-'));
 const model = join(work, 'model');
@@ -26,27 +26,19 @@ before(() => {
 });
 
 function config(over: Record<string, unknown> = {}): TrainingConfig {
-  return parseTrainingConfig(
-    {
-      model_path: model,
-      dataset_path: join(work, 'data.jsonl'),
-      rewards: [{ file: join(work, 'vowels.reward.ts') }],
-      output_dir: join(work, 'runs'),
-      num_iterations: 4,
-      rollout_batch_size: 2,
-      group_size: 4,
-      minibatch_size: 4,
-      max_new_tokens: 8,
-      learning_rate: 0.002,
-      ppo_epochs: 2,
-      kl_coef: 0.05,
-      checkpoint_every: 2,
-      keep_checkpoints: 0,
-      backend: process.env.GRPO_TEST_BACKEND ?? 'wasm',
-      ...over,
-    },
-    'test config',
-  );
+  return smallRunConfig(work, model, {
+    num_iterations: 4,
+    rollout_batch_size: 2,
+    group_size: 4,
+    minibatch_size: 4,
+    max_new_tokens: 8,
+    learning_rate: 0.002,
+    ppo_epochs: 2,
+    kl_coef: 0.05,
+    checkpoint_every: 2,
+    keep_checkpoints: 0,
+    ...over,
+  });
 }
 
 const train = (c: TrainingConfig, resumeRunDir?: string, listen?: (e: TrainerEvent, t: Trainer) => void) => trainToEnd(c, work, resumeRunDir, listen);

@@ -2,6 +2,7 @@
 // and redraws charts, alerts, controls and the rollout browser from it.
 import './styles.css';
 import { hostMessageProblem, type HostMessage, type WebviewMessage } from '../src/protocol/dashboard-messages';
+import { adapterLine, adapterTitle } from './adapter-line';
 import { detectAlerts } from './alerts';
 import { renderAlerts } from './alerts-render';
 import { ChartBoard } from './charts';
@@ -44,7 +45,9 @@ const header = document.createElement('header');
 const runName = document.createElement('h1');
 const statusLine = document.createElement('span');
 statusLine.className = 'status';
-header.append(runName, statusLine);
+const adapterNote = document.createElement('span'); // what a LoRA run trains; hidden for full fine-tuning
+adapterNote.className = 'adapter';
+header.append(runName, statusLine, adapterNote);
 const controls = new Controls(post);
 const alerts = document.createElement('section');
 alerts.className = 'alert-box';
@@ -86,6 +89,10 @@ function statusText(s: DashboardState): string {
 function render(): void {
   runName.textContent = state.run ? `GRPO run ${state.run.name}` : 'GRPO run';
   statusLine.textContent = statusText(state);
+  const adapter = state.run?.adapter;
+  adapterNote.hidden = adapter === undefined;
+  adapterNote.textContent = adapter ? adapterLine(adapter) : '';
+  adapterNote.title = adapter ? adapterTitle(adapter) : '';
   if (state.run) controls.update(state.run, state.status);
   else controls.element.hidden = true;
   const found = detectAlerts({ metrics: state.metrics, rollout: state.rollout, failures: state.failures, maxNewTokens: state.run?.maxNewTokens ?? 0 });

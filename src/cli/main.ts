@@ -4,6 +4,7 @@ import { closestKey } from '../trainer/config-fields';
 import { BENCH_HELP, benchCommand } from './commands/bench';
 import { EVAL_HELP, evalCommand } from './commands/eval';
 import { GENERATE_HELP, generateCommand } from './commands/generate';
+import { MERGE_HELP, mergeCommand } from './commands/merge';
 import { INIT_MODEL_HELP, initModelCommand } from './commands/init-model';
 import { RESCORE_HELP, rescoreCommand } from './commands/rescore';
 import { SCHEMA_HELP, schemaCommand } from './commands/schema';
@@ -19,6 +20,7 @@ type Command = { run: (argv: string[]) => Promise<number | void>; help: string; 
 const COMMANDS: Record<string, Command> = {
   train: { run: trainCommand, help: TRAIN_HELP, summary: 'train a model with GRPO (config file, or the flags of earlier GRPO scripts)' },
   sft: { run: sftCommand, help: SFT_HELP, summary: 'supervised fine-tuning on prompt/answer pairs (warm starts)' },
+  merge: { run: mergeCommand, help: MERGE_HELP, summary: 'fold a LoRA adapter into its base model: a plain HF model folder' },
   eval: { run: evalCommand, help: EVAL_HELP, summary: 'mean reward of a model over a dataset' },
   rescore: { run: rescoreCommand, help: RESCORE_HELP, summary: "score a run's last rollout again with the reward files as they are now" },
   generate: { run: generateCommand, help: GENERATE_HELP, summary: 'sample completions from a model folder' },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { initBackend, type BackendChoice, type BackendName } from '../engine/backend';
 import { UserError } from '../errors';
 import type { CausalLM } from '../model/causal-lm';
-import { loadCausalLM } from '../model/load';
+import { loadCausalLM, tokenizerFolder } from '../model/load';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import type { FlagSpecs, Values } from './flags';
 
@@ -33,10 +33,11 @@ export interface LoadedModel {
 
 export async function loadModelFolder(dir: string, needTokenizer: boolean): Promise<LoadedModel> {
   if (!existsSync(dir)) throw new UserError(`--model ${dir}: folder not found`);
-  const hasTokenizer = existsSync(join(dir, 'tokenizer.json'));
+  const tokenizerDir = await tokenizerFolder(dir); // an adapter folder's base has it
+  const hasTokenizer = existsSync(join(tokenizerDir, 'tokenizer.json'));
   if (needTokenizer && !hasTokenizer) {
     throw new UserError(`${join(dir, 'tokenizer.json')}: not found; text needs a tokenizer (or pass token ids)`);
   }
   const model = await loadCausalLM(dir);
-  return { model, tokenizer: hasTokenizer ? await Tokenizer.load(dir) : undefined };
+  return { model, tokenizer: hasTokenizer ? await Tokenizer.load(tokenizerDir) : undefined };
 }

@@ -1,3 +1,4 @@
+import { describeAdapter } from '../trainer/adapter-info';
 import type { TrainerEvent } from '../trainer/events';
 import { EXIT } from './exit-codes';
 import { formatDuration, IterationRate } from './iteration-rate';
@@ -36,6 +37,7 @@ export class TrainProgress {
       case 'run-started':
         this.line(
           `run ${e.runDir}\n  model ${e.model} (${(e.parameters / 1e6).toFixed(2)}M parameters), backend ${e.backend}` +
+            (e.adapter ? `\n  ${describeAdapter(e.adapter)}` : '') +
             (e.resumedFrom !== undefined ? `\n  resuming after iteration ${e.resumedFrom}` : '') +
             '\n',
         );

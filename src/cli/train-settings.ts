@@ -10,7 +10,7 @@ import { UserError } from '../errors';
 import {
   loadTrainingConfig, parseTrainingConfig, TRAINING_CONFIG_FIELDS, trainingConfigWarnings, type TrainingConfig,
 } from '../trainer/config';
-import type { Field } from '../trainer/config-fields';
+import { FieldProblem, type Field } from '../trainer/config-fields';
 import { existingPath } from './args';
 import type { FlagSpecs, Values } from './flags';
 
@@ -100,14 +100,30 @@ function flagSettings(v: Values, given: readonly FieldName[]): Record<string, un
   for (const key of given) {
     const field = FIELDS[key];
     const raw = v[key];
-    const value = field.schema.type === 'number' || field.schema.type === 'integer' ? numeric(key, raw) : raw;
-    const checked = field.check(value, { at: key, resolvePath: (p) => resolve(p) });
+    const value = field.schema.type === 'number' || field.schema.type === 'integer' ? numeric(key, raw) : field.schema.type === 'object' ? jsonObject(key, raw) : raw;
+    let checked: ReturnType<typeof field.check>;
+    try {
+      checked = field.check(value, { at: key, resolvePath: (p) => resolve(p) });
+    } catch (e) {
+      // An object setting's own fields (--lora '{"r": 0}') name themselves.
+      if (e instanceof FieldProblem) throw new UserError(`--${key}: ${e.message}`);
+      throw e;
+    }
     if (!checked.ok) throw new UserError(`--${key} must be ${checked.expected}, got ${JSON.stringify(raw)}${field.why ? ` (${field.why})` : ''}`);
     const kind = INPUT_PATHS[key];
     if (kind !== undefined) existingPath(key, raw as string, kind);
     out[key] = checked.value;
   }
   return out;
+}
+
+/** An object setting given as a flag: JSON, as in the file (--lora '{"r": 16}'). */
+function jsonObject(key: string, raw: unknown): unknown {
+  try {
+    return JSON.parse(String(raw));
+  } catch (e) {
+    throw new UserError(`--${key} takes a JSON object, as in grpo.config.json (--${key} '{"r": 16}'), got ${JSON.stringify(raw)}: ${(e as Error).message}`);
+  }
 }
 
 function numeric(key: string, raw: unknown): number {

@@ -36,6 +36,7 @@ export class DashboardLink implements vscode.Disposable {
       },
       status: () => this.dashboards().statusOf(runDir) ?? { state: 'starting', iteration: 0 },
       live: () => this.live,
+      adapter: () => this.dashboards().adapterOf(runDir),
     };
   }
 

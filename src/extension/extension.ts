@@ -73,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): HostState {
     },
     [CommandId.RefreshRuns]: () => runsView.refresh(),
     [CommandId.NewRewardFunction]: () => newRewardFunction(context.extensionPath),
-    [CommandId.ExportModel]: (arg) => exportModel(arg),
+    [CommandId.ExportModel]: (arg) => exportModel(host, arg),
     [CommandId.PreviewReward]: (arg) => previewReward(host, rewardPreviews, arg),
     [CommandId.OpenRewardApi]: () => openRewardApi(context.extensionPath),
   };

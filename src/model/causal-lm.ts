@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from './config';
+import type { LoraAdapters } from './lora';
 import type { Params } from './params';
 import { applyRope, inverseFrequencies, ropeTables, type RopeTables } from './rope';
 
@@ -31,12 +32,19 @@ export class CausalLM {
   constructor(
     readonly config: ModelConfig,
     readonly params: Params,
+    /** With adapters, training updates them alone and `params` stay the frozen base. */
+    readonly lora?: LoraAdapters,
   ) {
     this.invFreq = tf.tensor1d(inverseFrequencies(config));
   }
 
+  /** What an optimizer updates: the adapters' tensors with LoRA, else every parameter. */
+  get trainable(): Params {
+    return this.lora ? this.lora.trainable() : this.params;
+  }
+
   private p(name: string): tf.Tensor {
-    const v = this.params.get(name);
+    const v = this.lora?.override(name) ?? this.params.get(name);
     if (!v) throw new Error(`internal error: parameter ${name} missing`);
     return v;
   }
@@ -100,8 +108,11 @@ export class CausalLM {
 
   private linear(x: tf.Tensor3D, name: string, bias: boolean): tf.Tensor3D {
     const [b, t, d] = x.shape;
-    let y: tf.Tensor2D = tf.matMul(tf.reshape(x, [b * t, d]), this.p(`${name}.weight`) as tf.Tensor2D);
+    const flat = tf.reshape(x, [b * t, d]) as tf.Tensor2D;
+    let y: tf.Tensor2D = tf.matMul(flat, this.p(`${name}.weight`) as tf.Tensor2D);
     if (bias) y = tf.add(y, this.p(`${name}.bias`));
+    const low = this.lora?.delta(name, flat);
+    if (low) y = tf.add(y, low);
     return tf.reshape(y, [b, t, -1]);
   }
 
@@ -149,6 +160,7 @@ export class CausalLM {
 
   dispose(): void {
     this.invFreq.dispose();
+    this.lora?.dispose();
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
   }

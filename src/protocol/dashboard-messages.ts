@@ -109,6 +109,22 @@ export const currentSettings = object({
 });
 export type CurrentSettings = Infer<typeof currentSettings>;
 
+/**
+ * What a LoRA run trains (src/trainer/adapter-info.ts AdapterInfo): the run folder's
+ * adapter.json, or the `adapter` of the trainer's run-started event.
+ */
+export const adapterInfo = object({
+  r: integer,
+  lora_alpha: finite({ above: 0 }),
+  target_modules: list(text), // short names: q_proj, v_proj, ...
+  adapted_layers: integer, // linear layers of the model that carry an adapter
+  modules_to_save: list(text),
+  use_rslora: flag,
+  trainable_parameters: integer,
+  base_parameters: integer,
+});
+export type AdapterInfoMessage = Infer<typeof adapterInfo>;
+
 export const runInfo = object({
   name: text, // the run folder's name
   runDir: text, // its absolute path: the page keeps it in its saved state, to be restored after a reload
@@ -116,6 +132,7 @@ export const runInfo = object({
   maxNewTokens: integer, // from the run's config, for the runaway-length alert
   groupSize: integer,
   settings: currentSettings,
+  adapter: optional(adapterInfo), // a LoRA run's; absent for full fine-tuning
 });
 export type RunInfo = Infer<typeof runInfo>;
 

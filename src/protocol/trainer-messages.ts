@@ -66,9 +66,21 @@ export type HostCommand = Infer<typeof hostCommand>;
 export type StartCommand = Extract<HostCommand, { type: 'start' }>;
 export type LiveSettingsCommand = Extract<HostCommand, { type: 'set-live' }>;
 
+/** A LoRA run's adapter, as src/trainer/adapter-info.ts describes it. */
+const adapterInfo = object({
+  r: integer,
+  lora_alpha: measured,
+  target_modules: list(text),
+  adapted_layers: integer,
+  modules_to_save: list(text),
+  use_rslora: flag,
+  trainable_parameters: integer,
+  base_parameters: integer,
+});
+
 /** The trainer's own events, as src/trainer/events.ts declares them. */
 const trainerEventShapes = {
-  'run-started': object({ runDir: text, backend: text, model: text, parameters: integer, resumedFrom: optional(integer) }),
+  'run-started': object({ runDir: text, backend: text, model: text, parameters: integer, resumedFrom: optional(integer), adapter: optional(adapterInfo) }),
   'iteration-started': object({ iteration: integer, learningRate: measured }),
   'generation-progress': object({ iteration: integer, step: integer, maxNewTokens: integer }),
   'rollout-ready': object({ iteration: integer, completions: integer, generateSeconds: measured }),

@@ -1,4 +1,4 @@
-import type { EvaluationLine, HostMessage, MetricsLine, TrainerStatus } from '../protocol/dashboard-messages';
+import type { AdapterInfoMessage, EvaluationLine, HostMessage, MetricsLine, TrainerStatus } from '../protocol/dashboard-messages';
 import type { TrainerEvent } from '../trainer/events';
 import type { DecodeToken, RunFolder } from './run-folder';
 import { rolloutsMessage } from './snapshot';
@@ -6,10 +6,11 @@ import { rolloutsMessage } from './snapshot';
 /**
  * Turns a training session's events into dashboard messages. It remembers the iterations
  * completed, which the status of a pause or an error does not carry, and the status last
- * sent, for the snapshot of a dashboard opened mid-run.
+ * sent and the run's adapter, for the snapshot of a dashboard opened mid-run.
  */
 export class DashboardEvents {
   private current: TrainerStatus = { state: 'starting', iteration: 0 };
+  private runAdapter: AdapterInfoMessage | undefined;
 
   constructor(
     private readonly folder: RunFolder,
@@ -21,10 +22,16 @@ export class DashboardEvents {
     return this.current;
   }
 
+  /** A LoRA run's adapter, from its run-started event. */
+  get adapter(): AdapterInfoMessage | undefined {
+    return this.runAdapter;
+  }
+
   /** The messages for `event`, in order; [] for events the dashboard does not show. */
   async messagesFor(event: TrainerEvent): Promise<HostMessage[]> {
     switch (event.type) {
       case 'run-started':
+        this.runAdapter = event.adapter;
         return [this.setStatus({ state: 'running', iteration: event.resumedFrom ?? 0 })];
       case 'metrics': {
         this.current = { ...this.current, iteration: event.iteration };

@@ -1,4 +1,5 @@
-import type { HostMessage, LiveSettingsChange, TrainerStatus } from '../protocol/dashboard-messages';
+import type { AdapterInfoMessage, HostMessage, LiveSettingsChange, TrainerStatus } from '../protocol/dashboard-messages';
+import { readAdapterFile } from './adapter-file';
 import type { DecodeToken, RunFolder } from './run-folder';
 import { runSettings } from './run-settings';
 
@@ -12,7 +13,14 @@ export interface SnapshotOptions {
   status?: TrainerStatus;
   /** Changes the owning session made since the run started. */
   live?: LiveSettingsChange;
+  /**
+   * The owning session's adapter, from its run-started event: the trainer writes adapter.json
+   * just after that event, so the first snapshot of a new run's dashboard may come before the file.
+   */
+  adapter?: AdapterInfoMessage;
   decodeToken: DecodeToken;
+  /** Told why a file that only labels the run (adapter.json) could not be read; that label is left out. */
+  log?(line: string): void;
 }
 
 /** Everything the dashboard shows, read from the run folder: the answer to each `ready`. */
@@ -22,6 +30,7 @@ export async function snapshotMessage(folder: RunFolder, options: SnapshotOption
   const rolloutIterations = await folder.rolloutIterations();
   const latest = rolloutIterations[rolloutIterations.length - 1];
   const lastIteration = metrics[metrics.length - 1]?.iteration ?? 0;
+  const adapter = options.adapter ?? (await adapterOf(folder, options.log));
   return {
     type: 'snapshot',
     run: {
@@ -31,6 +40,7 @@ export async function snapshotMessage(folder: RunFolder, options: SnapshotOption
       maxNewTokens: config.max_new_tokens,
       groupSize: config.group_size,
       settings: runSettings(config, metrics, options.live),
+      ...(adapter && { adapter }),
     },
     status: options.status ?? { state: 'finished', iteration: lastIteration },
     metrics,
@@ -45,4 +55,10 @@ export async function snapshotMessage(folder: RunFolder, options: SnapshotOption
 export async function rolloutsMessage(folder: RunFolder, iteration: number, decodeToken: DecodeToken): Promise<Rollouts | undefined> {
   const completions = await folder.rollouts(iteration, decodeToken);
   return completions && { type: 'rollouts', iteration, completions };
+}
+
+async function adapterOf(folder: RunFolder, log: ((line: string) => void) | undefined): Promise<AdapterInfoMessage | undefined> {
+  const { adapter, problem } = await readAdapterFile(folder.path);
+  if (problem) log?.(`dashboard ${folder.name}: ${problem}`);
+  return adapter;
 }

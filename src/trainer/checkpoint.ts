@@ -1,10 +1,11 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError } from '../errors';
 import type { CausalLM } from '../model/causal-lm';
 import { readSafetensors, writeSafetensors, type TensorData } from '../model/safetensors';
-import { saveModel } from '../model/save';
+import { writeAdapterFolder } from '../model/peft-adapter';
+import { copyTokenizerFiles, saveModel } from '../model/save';
 import type { DataOrderState } from './data-order';
 import type { EntropyBonusState } from './entropy-bonus';
 import type { AdamW, AdamWState } from './optimizer';
@@ -36,7 +37,8 @@ export interface TrainerState {
 
 
 /**
- * Writes checkpoints/iter-N: an HF model folder (F32, so a resume is exact) plus the
+ * Writes checkpoints/iter-N: an HF model folder (F32, so a resume is exact; a PEFT adapter
+ * folder for a LoRA run, whose base is `tokenizerDir`, the run's model_path) plus the
  * optimizer moments, the reference weights and the trainer state. Everything is written into
  * a temporary folder that is renamed into place last, so a kill at any moment leaves the
  * previous checkpoints intact and never a half-written iter-N. Keeps the newest `keep`.
@@ -50,7 +52,14 @@ export async function saveCheckpoint(
   const partial = join(checkpointsDir, `.partial-${iterName(parts.state.iteration)}-${process.pid}`);
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
-  await saveModel(parts.model, partial, { dtype: 'F32', tokenizerDir: parts.tokenizerDir });
+  if (parts.model.lora) {
+    // A PEFT adapter folder (PeftModel.from_pretrained loads it onto the base), with the
+    // tokenizer so that every command reads the checkpoint as a model folder.
+    await writeAdapterFolder(partial, parts.model.lora, resolve(parts.tokenizerDir));
+    await copyTokenizerFiles(parts.tokenizerDir, partial);
+  } else {
+    await saveModel(parts.model, partial, { dtype: 'F32', tokenizerDir: parts.tokenizerDir });
+  }
   await writeSafetensors(join(partial, OPTIMIZER_FILE), momentTensors(parts.optimizer.state(), parts.model), { dtype: 'F32' });
   if (parts.reference) await writeSafetensors(join(partial, REFERENCE_FILE), parts.reference, { dtype: 'F32' });
   await writeFile(join(partial, STATE_FILE), JSON.stringify(parts.state) + '\n'); // last: marks the folder complete
@@ -68,9 +77,10 @@ export async function saveCheckpoint(
 }
 
 function momentTensors(state: AdamWState, model: CausalLM): Map<string, TensorData> {
+  const trainable = model.trainable;
   const out = new Map<string, TensorData>();
   for (const [name, { m, v }] of state.moments) {
-    const shape = model.params.get(name)!.shape.slice();
+    const shape = trainable.get(name)!.shape.slice();
     out.set(`m/${name}`, { shape, data: m });
     out.set(`v/${name}`, { shape, data: v });
   }

@@ -178,6 +178,16 @@ export function records<F extends Fields>(meta: Meta & { itemFields: F; minItems
   };
 }
 
+/** An optional object read with `fields` (its defaults, checks and did-you-mean); absent: off. */
+export function optionalRecord<F extends Fields>(meta: Meta & { fields: F }): Field<ValuesOf<F>> & { optional: true } {
+  return {
+    doc: meta.doc,
+    optional: true,
+    schema: objectSchema(meta.fields),
+    check: (v, ctx) => ok(readObject(meta.fields, v, { ...ctx, at: `${ctx.at}.` })),
+  };
+}
+
 export interface ReadOptions {
   /** Keys accepted and dropped, such as "$schema". */
   ignore?: readonly string[];

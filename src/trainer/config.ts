@@ -18,10 +18,11 @@ import { dirname, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { DEFAULT_REWARD_TIMEOUT_MS } from '../rewards/timeout';
 import {
-  choice, defaultsOf, FieldProblem, flag, integer, objectSchema, optionalPath, optionalReal, optionalTexts, path, readObject, real, realFrom, records,
+  choice, defaultsOf, FieldProblem, flag, integer, objectSchema, optionalPath, optionalReal, optionalRecord, optionalTexts, path, readObject, real, realFrom, records,
   texts, type JsonSchema, type ValuesOf,
 } from './config-fields';
 import { TRL_DIFFERENT, TRL_SAME } from './trl-names';
+import { LORA_FIELDS } from './lora-config';
 
 const REWARD_FIELDS = {
   file: path({ doc: 'A TypeScript (or JavaScript) file exporting reward functions, relative to this settings file.' }),
@@ -44,6 +45,10 @@ export const TRAINING_CONFIG_FIELDS = {
     itemFields: REWARD_FIELDS,
     why: 'a completion needs a reward to be ranked against its group',
     doc: 'The reward files, each { "file": ..., "weight"?: 1, "functions"?: [names] }. A completion\'s reward R is the weighted sum of every function\'s value.',
+  }),
+  lora: optionalRecord({
+    fields: LORA_FIELDS,
+    doc: 'Train LoRA adapters instead of every weight (PEFT\'s LoraConfig: { "r": 16, "lora_alpha": 32, "target_modules": "all-linear" }). Only the adapters get gradients and Adam\'s moments; with kl_coef > 0 the reference is the base model (adapters off), so no second copy of the weights is held; checkpoints are PEFT adapter folders. Absent: full fine-tuning.',
   }),
   output_dir: path({ default: '.grpo/runs', doc: 'Where each run writes its folder (config snapshot, metrics.jsonl, rollouts, checkpoints).' }),
   chat_template: flag({

@@ -1,8 +1,9 @@
+import type { AdapterInfo } from './adapter-info';
 import type { RewardCallError } from '../rewards/scores';
 
 /** What the trainer tells its front ends (the CLI now, the VS Code extension next). */
 export type TrainerEvent =
-  | { type: 'run-started'; runDir: string; backend: string; model: string; parameters: number; resumedFrom?: number }
+  | { type: 'run-started'; runDir: string; backend: string; model: string; parameters: number; resumedFrom?: number; adapter?: AdapterInfo }
   | { type: 'iteration-started'; iteration: number; learningRate: number }
   | { type: 'generation-progress'; iteration: number; step: number; maxNewTokens: number }
   | { type: 'rollout-ready'; iteration: number; completions: number; generateSeconds: number }

@@ -11,6 +11,7 @@
 import { totalmem } from 'node:os';
 import { UserError } from '../errors';
 import type { ModelConfig } from '../model/config';
+import type { adapterShape } from '../model/lora-targets';
 import type { TrainingConfig } from './config';
 
 const F32 = 4;
@@ -19,6 +20,9 @@ const MIB = 1024 * 1024;
 /** The wasm backend's 32-bit heap. */
 export const WASM_HEAP_BYTES = 4 * 1024 * MIB;
 const WASM_SHARE = 0.75;
+
+/** A LoRA run's adapters, for the plan: every trained tensor's size, and what the low-rank paths add per token and layer. */
+export type AdapterShape = ReturnType<typeof adapterShape>;
 
 /** What the plan works from besides the model. */
 export interface PlanInput {
@@ -31,6 +35,8 @@ export interface PlanInput {
   reference: boolean; // a KL term: the reference scores each rollout
   budgetBytes: number; // what the backend may hold
   largestParameter: number; // elements of the largest parameter: the optimizer updates one at a time
+  /** LoRA: what is trained (gradients and moments are for these alone) and the largest of them. */
+  trainable?: { parameters: number; largest: number; headTrained: boolean; adapterFloatsPerTokenLayer: number };
 }
 
 /** Chunk sizes and the peak each phase is expected to reach with them, in bytes. */
@@ -78,7 +84,9 @@ export function planMemory(c: ModelConfig, p: PlanInput): MemoryPlan {
 
 function planWith(c: ModelConfig, p: PlanInput, hostMoments: boolean): MemoryPlan {
   const weights = p.parameters * F32;
-  const moments = hostMoments ? 0 : 2 * weights;
+  const trained = (p.trainable?.parameters ?? p.parameters) * F32;
+  const largestTrained = p.trainable?.largest ?? p.largestParameter;
+  const moments = hostMoments ? 0 : 2 * trained;
   const seq = p.promptTokens + p.completionTokens;
   const fixed = weights + moments; // the policy, and its Adam moments unless they are on the host
   // The head as [hidden, vocab]: a transposed copy of tied embeddings, and in the backward
@@ -92,19 +100,26 @@ function planWith(c: ModelConfig, p: PlanInput, hostMoments: boolean): MemoryPla
     headMatrix + rows * seq * (2 * c.hiddenSize + layerFloatsPerToken(c, seq)) * F32 + headBytes(rows * p.completionTokens, vocabChunk, false);
   const scoreRows = largestFitting(p.rows, (r) => scoreWith(r) <= room / 2);
   const score = fixed + scoreWith(scoreRows);
-  const reference = p.reference ? score + weights + headMatrix : 0; // the reference's weights join the policy's
+  // The reference's weights join the policy's; a LoRA reference shares the base (a snapshot of the adapters at most).
+  const reference = !p.reference ? 0 : p.trainable ? score + trained : score + weights + headMatrix;
 
   // One micro-batch: its tokens' activations and their gradients, the head's backward
   // slices, the parameters' gradients (twice when a step accumulates micro-batches).
   const updateWith = (rows: number) => {
     // A split step sums its gradients: a second set on the backend, or in host memory with the moments.
-    const grads = (rows < p.minibatch && !hostMoments ? 2 : 1) * weights;
-    const activations = rows * seq * c.numLayers * trainingFloatsPerTokenLayer(c, seq) * F32;
-    return fixed + grads + 4 * headMatrix + activations + headBytes(rows * p.completionTokens, vocabChunk, true);
+    const grads = (rows < p.minibatch && !hostMoments ? 2 : 1) * trained;
+    // Each adapted layer adds its low-rank path to the tape (x A, its product with B, the
+    // scaled sum): per token about r plus one more output of that layer, held several times
+    // over. Measured with every linear layer adapted at r 16: 3.5 copies fit the 25M shape
+    // (2711 MiB), 5.1 the 135M one (3222 MiB); the larger is planned, erring on the safe side.
+    const perTokenLayer = trainingFloatsPerTokenLayer(c, seq) + 5.1 * (p.trainable?.adapterFloatsPerTokenLayer ?? 0);
+    const activations = rows * seq * c.numLayers * perTokenLayer * F32;
+    const head = (p.trainable && !p.trainable.headTrained ? 2 : 4) * headMatrix; // no head gradient when it is frozen
+    return fixed + grads + head + activations + headBytes(rows * p.completionTokens, vocabChunk, true);
   };
   const microRows = largestFitting(p.minibatch, (r) => updateWith(r) <= p.budgetBytes, (r) => p.minibatch % r === 0);
   // The optimizer's step: every gradient, and one parameter's moments (uploaded when on the host) and temporaries.
-  const optimizerStep = fixed + weights + 8 * p.largestParameter * F32;
+  const optimizerStep = fixed + trained + 8 * largestTrained * F32;
   const update = Math.max(updateWith(microRows), optimizerStep);
 
   // Generation: the KV cache of every row at full length, twice (each decoding step returns
@@ -158,6 +173,7 @@ export function planTraining(
   shapes: Iterable<number[]>,
   longestPrompt: number,
   backend: string,
+  adapters?: AdapterShape,
   machineBytes = totalmem(),
 ): MemoryPlan & { budgetWhy: string } {
   const budget = memoryBudget(backend, config.memory_budget_mb, machineBytes);
@@ -173,6 +189,12 @@ export function planTraining(
     prompts: config.rollout_batch_size,
     reference: config.kl_coef > 0,
     budgetBytes: budget.bytes,
+    trainable: adapters && {
+      parameters: adapters.sizes.reduce((a, b) => a + b, 0),
+      largest: Math.max(...adapters.sizes),
+      headTrained: (config.lora?.modules_to_save ?? []).some((m) => m === 'lm_head' || m === 'embed_tokens'),
+      adapterFloatsPerTokenLayer: adapters.floatsPerTokenLayer,
+    },
   });
   if (plan.peakBytes > budget.bytes) {
     const [phase, bytes] = Object.entries(plan.phases).reduce((a, b) => (b[1] > a[1] ? b : a));

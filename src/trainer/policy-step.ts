@@ -26,6 +26,8 @@ export interface StepSettings {
   vocabChunk: number; // output-head slice (memory-plan.ts)
   /** Sum a split step's gradients in host memory rather than on the backend (memory-plan.ts's hostMoments). */
   hostGradients?: boolean;
+  /** Seeds LoRA dropout for this step (each micro-batch and layer derive their own), so a resume is exact. */
+  dropoutSeed?: number;
 }
 
 export interface StepResult {
@@ -62,13 +64,14 @@ export async function stepLossAndGradients(model: CausalLM, config: TrainingConf
   let loss = 0;
   const parts: Partial<GrpoLossPartValues>[] = [];
   try {
-    for (const rows of micro) {
+    for (const [index, rows] of micro.entries()) {
+      if (model.lora && s.dropoutSeed !== undefined) model.lora.dropoutSeed = s.dropoutSeed * 1009 + index;
       const whole = rows.length === batch.rows;
       const sub = whole ? batch : selectRows(batch, rows);
       const pick = (values: Float32Array) => (whole ? values : Float32Array.from(rows.flatMap((r) => Array.from(values.subarray(r * c, (r + 1) * c)))));
       const shape: [number, number] = [rows.length, c];
       let kept: ReturnType<typeof grpoLoss>['parts'] | undefined;
-      const g = lossAndGradients(model.params, () => {
+      const g = lossAndGradients(model.trainable, () => {
         const { logp, entropy } = completionLogprobsAndEntropy(model, sub, s.temperature, head);
         if (q > 0 && micro.length === 1) thresholdFrom(entropy.dataSync() as Float32Array); // a [B, C] read
         const out = grpoLoss(
@@ -107,6 +110,8 @@ export async function stepLossAndGradients(model: CausalLM, config: TrainingConf
   } catch (e) {
     sum.dispose();
     throw e;
+  } finally {
+    if (model.lora) model.lora.dropoutSeed = undefined; // sampling and scoring never drop out
   }
   return { loss, grads: sum.result(), stats: combineLossParts(parts, config.importance_sampling_level === 'sequence') };
 }

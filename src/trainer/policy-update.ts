@@ -86,6 +86,7 @@ export async function updatePolicy(model: CausalLM, optimizer: AdamW, config: Tr
         microRows: u.plan.microRows,
         vocabChunk: u.plan.vocabChunk,
         hostGradients: u.plan.hostMoments,
+        dropoutSeed: config.seed * 1_000_003 + optimizer.step,
       });
       try {
         const applied = await optimizer.update(result.grads, u.learningRate);

@@ -7,12 +7,21 @@ import type { ReferenceMode } from './config';
 import type { MemoryPlan } from './memory-plan';
 import { scoreCompletions, type SequenceBatch } from './sequence-batch';
 
+/** What the KL term needs of a reference: its log-probabilities, its updates, its saved state. */
+export interface KlReference {
+  /** `policy` is passed for references that share its weights (LoRA's). */
+  completionLogprobs(batch: SequenceBatch, temperature: number, plan: Pick<MemoryPlan, 'scoreRows' | 'vocabChunk'>, policy?: CausalLM): Promise<Float32Array>;
+  afterIteration(policy: CausalLM, iteration: number): Promise<void>;
+  /** Weights for a checkpoint, or undefined when there is nothing of its own to keep. */
+  tensors(): Map<string, TensorData> | undefined;
+}
+
 /**
  * The reference model the KL term holds the policy near. Its weights live in host memory
  * (plain arrays, HF layout) between rollouts and are uploaded to the compute backend only
  * to score a rollout, so training holds one model's worth of backend memory, not two.
  */
-export class ReferenceModel {
+export class ReferenceModel implements KlReference {
   private constructor(
     private readonly config: ModelConfig,
     private readonly mode: ReferenceMode,

@@ -3,7 +3,7 @@ import { completionText, generate, type FinishReason } from '../model/generate';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import type { TrainingConfig } from './config';
 import { preparePrompt, type PromptRow } from './dataset';
-import type { ReferenceModel } from './reference';
+import type { KlReference } from './reference';
 import type { PeakMemory } from '../engine/memory-probe';
 import { inPhase } from '../engine/out-of-memory';
 import type { MemoryPlan } from './memory-plan';
@@ -57,7 +57,7 @@ export async function runRollout(
   tokenizer: Tokenizer,
   rows: PromptRow[],
   config: TrainingConfig,
-  reference: ReferenceModel | undefined,
+  reference: KlReference | undefined,
   opts: RolloutOptions,
 ): Promise<Rollout> {
   const g = config.group_size;
@@ -114,7 +114,7 @@ export async function runRollout(
   peakBytes.score = opts.memory?.peakBytes ?? 0;
   opts.memory?.reset();
   const refLogprobs = reference
-    ? await inPhase('scoring the rollout under the reference model', sizes, FIX, () => reference.completionLogprobs(batch, opts.temperature, opts.plan))
+    ? await inPhase('scoring the rollout under the reference model', sizes, FIX, () => reference.completionLogprobs(batch, opts.temperature, opts.plan, policy))
     : undefined;
   peakBytes.reference = reference ? (opts.memory?.peakBytes ?? 0) : 0;
   return {

@@ -52,6 +52,11 @@ export class RunDir {
     await writeFile(join(this.path, 'reward-logs', `${iterName(iteration)}.log`), logs.map((l) => `${l.fn}: ${l.line}\n`).join(''));
   }
 
+  /** A small JSON file at the top of the run folder (adapter.json). */
+  async writeJson(name: string, value: unknown): Promise<void> {
+    await writeFile(join(this.path, name), JSON.stringify(value, null, 2) + '\n');
+  }
+
   async log(line: string): Promise<void> {
     await appendFile(join(this.path, 'log.txt'), `${new Date().toISOString()} ${line}\n`);
   }

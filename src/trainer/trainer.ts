@@ -5,7 +5,8 @@ import { inPhase } from '../engine/out-of-memory';
 import { UserError } from '../errors';
 import type { CausalLM } from '../model/causal-lm';
 import { loadModelConfig } from '../model/config';
-import { loadCausalLM } from '../model/load';
+import { adapterShape } from '../model/lora-targets';
+import { ADAPTER_INFO_FILE, adapterInfo, describeAdapter } from './adapter-info';
 import { expectedShapes } from '../model/params';
 import { countParameters } from '../model/params';
 import { RewardRunner } from '../rewards/runner';
@@ -25,7 +26,8 @@ import { iterationMetrics, nanMean, nanStd } from './iteration-metrics';
 import { learningRateAt } from './learning-rate';
 import { AdamW } from './optimizer';
 import { updatePolicy } from './policy-update';
-import { ReferenceModel } from './reference';
+import type { KlReference } from './reference';
+import { loadPolicy, runLoraSpec, startReference } from './policy-model';
 import { MEMORY_FIX, runRollout, type Rollout, type RolloutPeaks } from './rollout';
 import { rolloutRecords } from './rollout-records';
 import { RunDir } from './run-dir';
@@ -59,7 +61,7 @@ export class Trainer {
     private readonly rows: PromptRow[],
     private readonly rewards: RewardRunner,
     private readonly optimizer: AdamW,
-    private reference: ReferenceModel | undefined,
+    private reference: KlReference | undefined,
     private readonly dataOrder: DataOrder,
     private state: Omit<TrainerState, 'dataOrder' | 'optimizerStep' | 'format' | 'entropyBonus' | 'numTokens'> & { numTokens: number },
     private readonly backend: string,
@@ -80,25 +82,23 @@ export class Trainer {
     // Planned before the weights load, so a run that cannot fit is refused before it starts.
     const modelConfig = await loadModelConfig(config.model_path);
     const longestPrompt = Math.max(1, ...rows.map((r) => preparePrompt(r, tokenizer, config.chat_template).ids.length));
-    const memory = planTraining(config, modelConfig, expectedShapes(modelConfig).values(), longestPrompt, backend.name);
-    const policy = await loadCausalLM(checkpoint?.path ?? config.model_path);
+    const lora = await runLoraSpec(config);
+    const memory = planTraining(config, modelConfig, expectedShapes(modelConfig).values(), longestPrompt, backend.name, lora && adapterShape(modelConfig, lora, expectedShapes(modelConfig), config.model_path));
+    const policy = await loadPolicy(config, lora, checkpoint?.path);
     const rewards = await startRewards(config, opts.workspaceRoot);
-    const optimizer = new AdamW(policy.params, {
+    const optimizer = new AdamW(policy.trainable, {
       beta1: config.adam_beta1,
       beta2: config.adam_beta2,
       eps: config.adam_eps,
       weightDecay: config.weight_decay,
       maxGradNorm: config.max_grad_norm,
     }, { hostMoments: memory.hostMoments });
-    let reference: ReferenceModel | undefined;
-    const alpha = config.ema_alpha;
-    const every = config.reference_update_freq;
-    // A run whose kl_coef was raised while training has its reference in its checkpoints.
-    if (config.kl_coef > 0 || checkpoint?.reference) {
-      reference = checkpoint?.reference
-        ? ReferenceModel.restore(policy.config, config.reference_mode, alpha, every, checkpoint.reference)
-        : await ReferenceModel.fromPolicy(policy, config.reference_mode, alpha, every);
-    }
+    // A run whose kl_coef was raised while training has its reference in its checkpoints
+    // (or, for a LoRA run's static reference, in its base weights and live settings).
+    const raised = (checkpoint?.state.live.klCoef ?? 0) > 0;
+    const reference = config.kl_coef > 0 || checkpoint?.reference || (raised && lora)
+      ? await startReference(config, policy, checkpoint?.reference)
+      : undefined;
     let run: RunDir;
     let dataOrder: DataOrder;
     let state: Trainer['state'] = { iteration: 0, consecutiveSkipped: 0, live: {}, rewardVersions: {}, numTokens: 0 };
@@ -151,6 +151,7 @@ export class Trainer {
 
   /** Trains until num_iterations, a stop, or too many non-finite updates in a row. */
   async train(): Promise<void> {
+    const adapter = adapterInfo(this.policy);
     this.emit({
       type: 'run-started',
       runDir: this.run.path,
@@ -158,8 +159,13 @@ export class Trainer {
       model: this.config.model_path,
       parameters: countParameters(this.policy.params),
       resumedFrom: this.resumedFrom,
+      adapter,
     });
     await this.run.log(`${this.resumedFrom !== undefined ? `resumed after iteration ${this.resumedFrom}` : 'started'}; backend ${this.backend}`);
+    if (adapter) {
+      await this.run.writeJson(ADAPTER_INFO_FILE, adapter);
+      await this.run.log(describeAdapter(adapter));
+    }
     await this.run.log(`memory plan: ${describePlan(this.memory)}`);
     let reason: 'completed' | 'stopped' | 'failed' = 'completed';
     try {
@@ -355,11 +361,8 @@ export class Trainer {
    */
   private async createReference(klCoef: number, iteration: number): Promise<void> {
     const c = this.config;
-    this.reference =
-      c.reference_mode === 'static'
-        ? await ReferenceModel.fromFolder(this.policy, c.model_path, c.reference_mode, c.ema_alpha, c.reference_update_freq)
-        : await ReferenceModel.fromPolicy(this.policy, c.reference_mode, c.ema_alpha, c.reference_update_freq);
-    const from = c.reference_mode === 'static' ? `the starting model (${c.model_path})` : 'the policy as it is now';
+    this.reference = await startReference(c, this.policy, undefined, true);
+    const from = c.reference_mode !== 'static' ? 'the policy as it is now' : this.policy.lora ? 'the base model (adapters off)' : `the starting model (${c.model_path})`;
     this.emit({
       type: 'warning',
       message: `iteration ${iteration}: kl_coef is now ${klCoef} in a run that began without a KL term; its ${c.reference_mode} reference model is ${from}, held from now on`,

@@ -68,7 +68,15 @@
   }
   const snapshot = {
     type: 'snapshot',
-    run: { name: '20261124-235650', runDir: '/work/runs/20261124-235650', readOnly: false, maxNewTokens: 16, groupSize: G, settings: { learningRate: 1e-4, klCoef: 0.04, temperature: 1, rewardWeights: { exact: 1, format: 0.5 } } },
+    run: {
+      name: '20261124-235650',
+      runDir: '/work/runs/20261124-235650',
+      readOnly: false,
+      maxNewTokens: 16,
+      groupSize: G,
+      settings: { learningRate: 1e-4, klCoef: 0.04, temperature: 1, rewardWeights: { exact: 1, format: 0.5 } },
+      adapter: { r: 16, lora_alpha: 32, target_modules: ['q_proj', 'v_proj'], adapted_layers: 24, modules_to_save: [], use_rslora: false, trainable_parameters: 589824, base_parameters: 134515008 },
+    },
     status: { state: 'paused', iteration: iterations },
     metrics,
     rolloutIterations: metrics.map((m) => m.iteration),

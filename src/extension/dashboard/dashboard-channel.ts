@@ -1,5 +1,6 @@
 import {
   webviewMessageProblem,
+  type AdapterInfoMessage,
   type HostMessage,
   type LiveSettingsChange,
   type TrainerStatus,
@@ -16,9 +17,10 @@ export interface TrainingControls {
   step(): void;
   stop(): void;
   setLive(change: LiveSettingsChange): void;
-  /** The session's status and live changes, for the snapshot of a (re)loaded page. */
+  /** The session's status, live changes and LoRA adapter, for the snapshot of a (re)loaded page. */
   status(): TrainerStatus;
   live(): LiveSettingsChange;
+  adapter(): AdapterInfoMessage | undefined;
 }
 
 export interface CompletionRef {
@@ -100,7 +102,14 @@ export class DashboardChannel {
 
   private snapshot() {
     const c = this.controls;
-    return snapshotMessage(this.folder, { readOnly: c === undefined, status: c?.status(), live: c?.live(), decodeToken: this.options.decodeToken });
+    return snapshotMessage(this.folder, {
+      readOnly: c === undefined,
+      status: c?.status(),
+      live: c?.live(),
+      adapter: c?.adapter(),
+      decodeToken: this.options.decodeToken,
+      log: this.options.log,
+    });
   }
 
   private async handle(m: WebviewMessage): Promise<void> {

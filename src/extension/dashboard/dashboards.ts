@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import * as vscode from 'vscode';
-import type { HostMessage, TrainerStatus } from '../../protocol/dashboard-messages';
+import type { AdapterInfoMessage, HostMessage, TrainerStatus } from '../../protocol/dashboard-messages';
 import { DashboardEvents } from '../../run-folder/event-messages';
 import { RunFolder } from '../../run-folder/run-folder';
 import type { TrainerEvent } from '../../trainer/events';
@@ -108,6 +108,12 @@ export class Dashboards implements vscode.WebviewPanelSerializer, vscode.Disposa
   statusOf(given: string): TrainerStatus | undefined {
     const runDir = resolve(given);
     return this.runs.get(runDir)?.events.status;
+  }
+
+  /** The run's LoRA adapter as its run-started event told it; for TrainingControls.adapter. */
+  adapterOf(given: string): AdapterInfoMessage | undefined {
+    const runDir = resolve(given);
+    return this.runs.get(runDir)?.events.adapter;
   }
 
   /** The session writing `runDir` ended: its dashboard stays open, read-only from now. */

@@ -1,7 +1,8 @@
 // Runs `grpo rescore --json` in a child process, the way the trainer is started: reward code is
 // user code and never runs in the extension host. Imports neither `vscode` nor TF.js.
-import { execFile, type ExecFileException } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { rescoreReportProblem, type RescoreReport } from '../../rescore/report';
+import { cliFailureMessage } from '../cli-failure';
 
 export interface RescoreProcessOptions {
   /** The bundled CLI: out/cli.js. */
@@ -42,7 +43,7 @@ export function runRescore(opts: RescoreProcessOptions): Promise<RescoreOutcome>
       },
       (error, stdout, stderr) => {
         if (opts.signal?.aborted) return resolve({ type: 'cancelled' });
-        if (error) return resolve({ type: 'failed', message: failureMessage(error, stderr, node) });
+        if (error) return resolve({ type: 'failed', message: cliFailureMessage('rescore', error, stderr, node) });
         resolve(reportFrom(stdout));
       },
     );
@@ -59,15 +60,4 @@ function reportFrom(stdout: string): RescoreOutcome {
   const problem = rescoreReportProblem(json);
   if (problem) return { type: 'failed', message: `grpo rescore sent a report this extension does not read (${problem}); the CLI and the extension are different versions` };
   return { type: 'report', report: json as RescoreReport };
-}
-
-/** The CLI's one-line `grpo rescore: ...` (or bare `grpo: ...`) message where it gave one, else what is known of the failure. */
-function failureMessage(error: ExecFileException, stderr: string, node: string): string {
-  if (error.code === 'ENOENT') return `cannot start ${node}: no such executable; fix the grpo.nodePath setting`;
-  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-  for (const line of lines) {
-    const said = /^grpo(?: rescore)?: (.*)$/.exec(line);
-    if (said) return said[1];
-  }
-  return `grpo rescore failed (${error.message.split('\n')[0]})${lines.length > 0 ? `: ${lines.slice(-5).join(' | ')}` : ''}`;
 }

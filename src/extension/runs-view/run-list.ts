@@ -1,9 +1,11 @@
 // The workspace's runs as the Runs view lists them: every run folder under each config's
-// output_dir, with its progress from metrics.jsonl and its complete checkpoints. Reads only
-// JSON files, so it is safe in an untrusted workspace.
+// output_dir, with its progress from metrics.jsonl, its LoRA adapter from adapter.json and its
+// complete checkpoints. Reads only JSON files, so it is safe in an untrusted workspace.
 import { existsSync } from 'node:fs';
 import { open, readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { readAdapterFile } from '../../run-folder/adapter-file';
+import type { AdapterInfo } from '../../trainer/adapter-info';
 import { listCheckpoints } from '../../trainer/checkpoint-files';
 import { DEFAULT_TRAINING_CONFIG } from '../../trainer/config';
 
@@ -13,6 +15,8 @@ export interface CheckpointEntry {
   iteration: number;
   /** checkpoints/iter-NNNNNN */
   path: string;
+  /** A LoRA run's checkpoint: a PEFT adapter folder, not a whole model. */
+  adapter: boolean;
 }
 
 export interface RunSummary {
@@ -27,6 +31,10 @@ export interface RunSummary {
   /** Complete checkpoints, newest first. */
   checkpoints: CheckpointEntry[];
   hasLog: boolean;
+  /** A LoRA run's adapter; undefined for full fine-tuning, and when adapter.json could not be read. */
+  adapter?: AdapterInfo;
+  /** Why adapter.json could not be read, for the log. */
+  adapterProblem?: string;
 }
 
 /** The folder a config's runs are written to: its output_dir, relative to the config's folder. */
@@ -53,6 +61,7 @@ export async function readRunSummary(runDir: string): Promise<RunSummary> {
   const snapshot = await readJson(join(runDir, 'config.json'));
   const total = isRecord(snapshot) && typeof snapshot.num_iterations === 'number' ? snapshot.num_iterations : DEFAULT_TRAINING_CONFIG.num_iterations;
   const last = lastMetricsLine(await readTail(join(runDir, 'metrics.jsonl')));
+  const { adapter, problem } = await readAdapterFile(runDir);
   return {
     path: runDir,
     name: basename(runDir),
@@ -61,22 +70,24 @@ export async function readRunSummary(runDir: string): Promise<RunSummary> {
     reward: last?.reward,
     checkpoints: await completeCheckpoints(runDir),
     hasLog: existsSync(join(runDir, 'log.txt')),
+    ...(adapter && { adapter }),
+    ...(problem && { adapterProblem: problem }),
   };
 }
 
 /** The run's complete checkpoints, newest first. */
 export async function completeCheckpoints(runDir: string): Promise<CheckpointEntry[]> {
   const complete = await listCheckpoints(join(runDir, 'checkpoints'));
-  return complete.map((c) => ({ runDir, ...c })).reverse();
+  return complete.map((c) => ({ runDir, ...c, adapter: isAdapterCheckpoint(c.path) })).reverse();
 }
 
-/** "iter 42/600 · reward 0.612", led by "training" for the run of this window's session. */
-export function runDescription(run: RunSummary, training: boolean): string {
-  const parts: string[] = training ? ['training'] : [];
-  if (run.iteration === undefined) parts.push(training ? 'starting' : 'no iterations');
-  else parts.push(`iter ${run.iteration}${run.total === undefined ? '' : `/${run.total}`}`);
-  if (run.reward !== undefined) parts.push(`reward ${run.reward === null ? 'n/a' : run.reward.toFixed(3)}`);
-  return parts.join(' · ');
+/**
+ * Whether a checkpoint folder is a PEFT adapter (a LoRA run's: adapter_config.json, no
+ * config.json) rather than a Hugging Face model folder. The file name is PEFT's, spelled here
+ * because src/model/peft-adapter.ts, which declares it, loads TF.js.
+ */
+export function isAdapterCheckpoint(checkpoint: string): boolean {
+  return existsSync(join(checkpoint, 'adapter_config.json')) && !existsSync(join(checkpoint, 'config.json'));
 }
 
 /** The last line that parses: the trainer may be appending, or was killed mid-line. */

@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import { CommandId } from '../command-ids';
 import type { SessionSlot } from '../session-slot';
 import { workspaceConfigFiles } from '../workspace-configs';
-import { listRunFolders, outputDirOf, readRunSummary, runDescription } from './run-list';
+import { checkpointDescription, checkpointTooltip, runDescription, runTooltip } from './node-text';
+import { listRunFolders, outputDirOf, readRunSummary, type RunSummary } from './run-list';
 import { RUN_VIEW_CONTEXT, runChildren, type RunNode } from './run-nodes';
 
 export const RUNS_VIEW_ID = 'grpo.runs';
@@ -21,6 +22,8 @@ export class RunsView implements vscode.TreeDataProvider<RunNode>, vscode.Dispos
   private watchedKey = '';
   private timer: NodeJS.Timeout | undefined;
   private sessionWatch: vscode.Disposable | undefined;
+  /** Problems already logged: the view rereads every run on each refresh, several times a second while training. */
+  private readonly logged = new Set<string>();
 
   constructor(
     private readonly slot: SessionSlot,
@@ -61,6 +64,7 @@ export class RunsView implements vscode.TreeDataProvider<RunNode>, vscode.Dispos
       this.watch(outputDirs);
       const live = this.slot.current?.status.runDir;
       const runs = await Promise.all((await listRunFolders(outputDirs)).map(readRunSummary));
+      for (const run of runs) this.logAdapterProblem(run);
       return runs.map((run) => ({ kind: 'run', run, training: live !== undefined && resolve(live) === resolve(run.path) }));
     } catch (e) {
       this.log(`runs view: ${(e as Error).message}`);
@@ -74,7 +78,7 @@ export class RunsView implements vscode.TreeDataProvider<RunNode>, vscode.Dispos
         const item = new vscode.TreeItem(node.run.name, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = node.run.path;
         item.description = runDescription(node.run, node.training);
-        item.tooltip = node.run.path;
+        item.tooltip = runTooltip(node.run);
         item.iconPath = new vscode.ThemeIcon(node.training ? 'pulse' : 'beaker');
         item.contextValue = RUN_VIEW_CONTEXT.run;
         item.command = { command: CommandId.OpenRunDashboard, title: 'Open Dashboard', arguments: [node.run.path] };
@@ -98,8 +102,8 @@ export class RunsView implements vscode.TreeDataProvider<RunNode>, vscode.Dispos
       case 'checkpoint': {
         const item = new vscode.TreeItem(`iter ${node.checkpoint.iteration}`);
         item.id = node.checkpoint.path;
-        item.description = 'checkpoint';
-        item.tooltip = `${node.checkpoint.path}\nExport Model copies its Hugging Face model folder out of the run.`;
+        item.description = checkpointDescription(node.checkpoint);
+        item.tooltip = checkpointTooltip(node.checkpoint);
         item.iconPath = new vscode.ThemeIcon('package');
         item.contextValue = RUN_VIEW_CONTEXT.checkpoint;
         return item;
@@ -112,6 +116,13 @@ export class RunsView implements vscode.TreeDataProvider<RunNode>, vscode.Dispos
     this.sessionWatch?.dispose();
     for (const d of [...this.folderWatchers, ...this.disposables]) d.dispose();
     this.changes.dispose();
+  }
+
+  /** A damaged adapter.json only loses the run its adapter line; the log says why, once. */
+  private logAdapterProblem(run: RunSummary): void {
+    if (!run.adapterProblem || this.logged.has(run.adapterProblem)) return;
+    this.logged.add(run.adapterProblem);
+    this.log(`runs view: ${run.adapterProblem}`);
   }
 
   /** Watches the output folders; again when they change, e.g. a config's output_dir was edited. */
