@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../src/errors';
 import { exportCheckpoint, exportFolderName, modelFiles } from '../src/extension/export/export-checkpoint';
+import { chooseExportForm } from '../src/extension/export/export-choice';
 import { completeCheckpoints, listRunFolders, readRunSummary } from '../src/extension/runs-view/run-list';
 import { loadCausalLM } from '../src/model/load';
 import { disposeParams, tensorsFromParams } from '../src/model/params';
@@ -65,12 +66,22 @@ test('the Runs view lists the real run with its progress and both complete check
   assert.equal(typeof summary.reward, 'number');
   assert.equal(summary.hasLog, true);
   assert.deepEqual(
-    (await completeCheckpoints(runDir)).map((c) => [c.iteration, c.path]),
+    (await completeCheckpoints(runDir)).map((c) => [c.iteration, c.path, c.adapter]),
     [
-      [2, checkpointOf(2)],
-      [1, checkpointOf(1)],
+      [2, checkpointOf(2), false],
+      [1, checkpointOf(1), false],
     ],
   );
+});
+
+test('a full fine-tuning checkpoint is a model folder: Export asks no question and names the folder <run>-iter-N', async () => {
+  const [newest] = await completeCheckpoints(runDir);
+  assert.equal(newest.adapter, false);
+  const form = await chooseExportForm(newest, () => {
+    throw new Error('a full checkpoint has one form: nothing to ask');
+  });
+  assert.equal(form, 'model');
+  assert.equal(exportFolderName(basename(runDir), newest.iteration), `${basename(runDir)}-iter-2`);
 });
 
 test('the export is the HF model folder without the files only a resume needs, and loads to the checkpoint weights', async () => {

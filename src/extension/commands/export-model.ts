@@ -1,6 +1,7 @@
 // GRPO: Export Model. A checkpoint (the Runs view's, or one picked) written to
 // <folder>/<run>-iter-N: a full fine-tuning checkpoint's Hugging Face model folder copied; a
-// LoRA checkpoint copied as its PEFT adapter, or merged into its base by `grpo merge`.
+// LoRA checkpoint, as the user picks, copied as its PEFT adapter (<run>-iter-N-adapter) or
+// merged into its base by `grpo merge` (<run>-iter-N-merged).
 //
 // Works in Restricted Mode, both forms. The copy runs nothing. The merge runs the extension's
 // own CLI, which reads weights, configs and tokenizer files and executes none of the workspace's
