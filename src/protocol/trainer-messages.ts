@@ -8,7 +8,7 @@
 // `command-rejected`, and ends with `fatal` when the run cannot go on. Messages travel as JSON
 // with non-finite numbers marked (./wire-numbers), so a NaN reward arrives as NaN.
 import type { TrainerEvent } from '../trainer/events';
-import { liveSettings, rewardFailure } from './dashboard-messages';
+import { adapterInfo, liveSettings, rewardFailure } from './dashboard-messages';
 import { describeValue, dict, flag, integer, list, object, oneOf, optional, tagged, text, type Infer, type Shape } from './shape';
 import { fromWire } from './wire-numbers';
 
@@ -65,18 +65,6 @@ export const hostCommand = tagged({
 export type HostCommand = Infer<typeof hostCommand>;
 export type StartCommand = Extract<HostCommand, { type: 'start' }>;
 export type LiveSettingsCommand = Extract<HostCommand, { type: 'set-live' }>;
-
-/** A LoRA run's adapter, as src/trainer/adapter-info.ts describes it. */
-const adapterInfo = object({
-  r: integer,
-  lora_alpha: measured,
-  target_modules: list(text),
-  adapted_layers: integer,
-  modules_to_save: list(text),
-  use_rslora: flag,
-  trainable_parameters: integer,
-  base_parameters: integer,
-});
 
 /** The trainer's own events, as src/trainer/events.ts declares them. */
 const trainerEventShapes = {
