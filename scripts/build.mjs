@@ -34,7 +34,7 @@ async function bundle(options) {
 
 await bundle({
   ...nodeBundle,
-  // The reward worker runs user code in worker threads; it is its own entry point. The trainer
+  // The reward worker runs user code in child processes; it is its own entry point. The trainer
   // process is the child the extension forks to train in.
   entryPoints: {
     cli: join(root, 'src/cli/main.ts'),

@@ -88,13 +88,17 @@ test('controls and live settings reach the session', async () => {
 });
 
 test('a malformed message is refused and logged, and reaches nothing', async () => {
-  const { channel, commands, liveChanges, log } = setup(true);
+  const { channel, commands, liveChanges, opened, log } = setup(true);
   await channel.receive({ type: 'control', action: 'format-disk' });
   await channel.receive({ type: 'live-settings', settings: { learningRate: -1 } });
   await channel.receive('<img src=x onerror=alert(1)>');
+  await channel.receive({ type: 'delete-run', runDir: '/' }); // a type the protocol does not declare
+  await channel.receive({ type: 'open-completion', iteration: 1, group: '../../x', member: 0 });
   assert.deepEqual(commands, []);
   assert.deepEqual(liveChanges, []);
-  assert.equal(log.length, 3);
+  assert.deepEqual(opened, []);
+  assert.equal(log.length, 5);
+  assert.match(log[3], /type: expected one of ready, control, live-settings, request-rollouts, open-completion, got "delete-run"/);
   assert.ok(log.every((l) => l.includes('refused')));
 });
 

@@ -45,9 +45,12 @@ test('nonce: fresh per page, URL-safe, at least 128 bits', () => {
   assert.match(a, /^[A-Za-z0-9_-]{24,}$/);
 });
 
-test('restore: the saved runDir wins; else the title finds the remembered run folder', () => {
+test('restore: a remembered saved runDir wins, any other is refused; else the title finds the remembered run folder', () => {
   const remembered = ['/w/.grpo/runs/20261124-231500', '/w/.grpo/runs/20261124-220000'];
-  assert.equal(restoredRunDir('anything', { runDir: '/r' }, remembered), '/r');
+  assert.equal(restoredRunDir('anything', { runDir: remembered[1] }, remembered), remembered[1]);
+  // A page's saved state cannot point a dashboard at a folder the host never opened.
+  assert.equal(restoredRunDir('anything', { runDir: '/home/user/.ssh' }, remembered), undefined);
+  assert.equal(restoredRunDir('anything', { runDir: `${remembered[0]}/../../..` }, remembered), undefined);
   assert.equal(restoredRunDir(dashboardTitle('/elsewhere/20261124-220000'), { pickedIteration: 3 }, remembered), remembered[1]);
   assert.equal(restoredRunDir('GRPO · unknown', undefined, remembered), undefined);
 });

@@ -150,7 +150,7 @@ process.stdout.write = (chunk, ...rest) => {
 
 test('a failed merge reports the CLI\'s own one-line reason and leaves nothing', async () => {
   // An adapter whose base model folder has gone: grpo merge refuses it naming the field.
-  const moved = join(work, 'moved-adapter');
+  const moved = join(work, 'moved-run', 'checkpoints', 'iter-000002'); // a checkpoint folder, as Export takes one
   cpSync(checkpoint.path, moved, { recursive: true });
   const config = JSON.parse(readFileSync(join(moved, 'adapter_config.json'), 'utf8'));
   writeFileSync(join(moved, 'adapter_config.json'), JSON.stringify({ ...config, base_model_name_or_path: join(work, 'gone') }));
@@ -169,7 +169,7 @@ test('a failed merge reports the CLI\'s own one-line reason and leaves nothing',
 });
 
 test('a merged export refuses a full fine-tuning checkpoint and an occupied target before starting grpo merge', async () => {
-  const full = join(work, 'full-checkpoint');
+  const full = join(work, 'full-run', 'checkpoints', 'iter-000001');
   cpSync(model, full, { recursive: true });
   writeFileSync(join(full, 'trainer-state.json'), '{}');
   const dest = freshDest();

@@ -10,7 +10,7 @@ import { ANSWER_REWARD, trainRun } from './helpers/rescore-run';
 
 const cliScript = resolve(__dirname, '..', 'out', 'cli.js');
 const run = trainRun();
-const options = { cliScript, cwd: run.workspace, runDir: run.runDir };
+const options = { cliScript, cwd: run.workspace, runDir: run.runDir, workspaceTrusted: true };
 
 test('a preview of an unchanged reward reports the recorded rewards and advantages', async () => {
   writeFileSync(run.rewardFile, ANSWER_REWARD);

@@ -6,6 +6,7 @@ import type { LiveSettingsCommand } from '../protocol/trainer-messages';
 import { TrainerProcess, type ProcessEnd, type StopOptions, type TrainerProcessEvent } from '../trainer-process/client';
 import type { PreparedStart } from './start-config';
 import { initialStatus, nextStatus, type TrainingStatus } from './training-status';
+import { assertWorkspaceTrusted } from './trust';
 
 export interface SessionOptions {
   /** out/trainer-process.js inside the extension. */
@@ -30,7 +31,9 @@ export class TrainingSession implements vscode.Disposable {
   /** The folder the trainer names reward files from (workspace-relative paths in its events). */
   readonly workspaceRoot: string;
 
+  /** Throws a UserError in Restricted Mode, before anything is forked: the trainer runs reward code. */
   constructor(prepared: PreparedStart, options: SessionOptions) {
+    assertWorkspaceTrusted(vscode.workspace.isTrusted, 'training');
     this.current = initialStatus(prepared.config.num_iterations);
     this.workspaceRoot = prepared.start.workspaceRoot;
     this.process = new TrainerProcess({ script: options.script, nodePath: options.nodePath, backend: options.backend, cwd: options.cwd });

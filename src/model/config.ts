@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors';
+import { quoteValue } from '../error-text';
 
 export const SUPPORTED_MODEL_TYPES = ['llama', 'qwen2', 'mistral'] as const;
 export type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
@@ -46,7 +47,8 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`${file}: cannot be read (${(e as Error).message})`);
     throw new UserError(`${file}: not found; a model folder needs config.json (is ${modelDir} a Hugging Face model folder?)`);
   }
   let json: unknown;
@@ -65,20 +67,21 @@ export function parseModelConfig(raw: Json, file: string): ModelConfig {
   const modelType = raw.model_type;
   if (!SUPPORTED_MODEL_TYPES.includes(modelType as ModelType)) {
     throw new UserError(
-      `${file}: model_type ${JSON.stringify(modelType)} is not supported; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
+      `${file}: model_type ${quoteValue(modelType)} is not supported; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
     );
   }
   const int = (key: string, fallback?: number): number => {
     const v = raw[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-      throw new UserError(`${file}: field "${key}" must be a positive integer, got ${JSON.stringify(raw[key])}`);
+    // Safe integers only: 1e300 is an integer too, and no tensor can have that many rows.
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
+      throw new UserError(`${file}: field "${key}" must be a positive integer, got ${quoteValue(raw[key])}`);
     }
     return v;
   };
   const num = (key: string, fallback: number): number => {
     const v = raw[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new UserError(`${file}: field "${key}" must be a positive number, got ${JSON.stringify(raw[key])}`);
+      throw new UserError(`${file}: field "${key}" must be a positive number, got ${quoteValue(raw[key])}`);
     }
     return v;
   };
@@ -99,11 +102,11 @@ export function parseModelConfig(raw: Json, file: string): ModelConfig {
 
   const act = raw.hidden_act ?? 'silu';
   if (act !== 'silu') {
-    throw new UserError(`${file}: hidden_act "${String(act)}" is not supported; supported: silu`);
+    throw new UserError(`${file}: hidden_act ${quoteValue(act)} is not supported; supported: silu`);
   }
   if (raw.mlp_bias === true) throw new UserError(`${file}: mlp_bias true is not supported; supported: false`);
   if (raw.pretraining_tp !== undefined && raw.pretraining_tp !== 1) {
-    throw new UserError(`${file}: pretraining_tp ${String(raw.pretraining_tp)} is not supported; supported: 1`);
+    throw new UserError(`${file}: pretraining_tp ${quoteValue(raw.pretraining_tp)} is not supported; supported: 1`);
   }
   const attentionBias = raw.attention_bias === true;
 
@@ -125,8 +128,8 @@ export function parseModelConfig(raw: Json, file: string): ModelConfig {
     qkvBias: type === 'qwen2' || attentionBias,
     oBias: type !== 'qwen2' && attentionBias,
     slidingWindow: parseSlidingWindow(raw, type, file),
-    bosTokenId: typeof raw.bos_token_id === 'number' ? raw.bos_token_id : undefined,
-    eosTokenIds: tokenIdList(raw.eos_token_id),
+    bosTokenId: tokenIdList(raw.bos_token_id, file, 'bos_token_id', false)[0],
+    eosTokenIds: tokenIdList(raw.eos_token_id, file, 'eos_token_id', true),
     raw,
   };
 }
@@ -142,7 +145,7 @@ function rope(raw: Json, file: string, legacyTheta: number): { ropeTheta: number
   if (typeof p !== 'object' || Array.isArray(p)) throw new UserError(`${file}: field "rope_parameters" must be an object`);
   const theta = (p as Json).rope_theta ?? legacyTheta;
   if (typeof theta !== 'number' || !Number.isFinite(theta) || theta <= 0) {
-    throw new UserError(`${file}: field "rope_parameters.rope_theta" must be a positive number, got ${JSON.stringify(theta)}`);
+    throw new UserError(`${file}: field "rope_parameters.rope_theta" must be a positive number, got ${quoteValue(theta)}`);
   }
   return { ropeTheta: theta, ropeScaling: parseRopeScaling(p, file, 'rope_parameters') };
 }
@@ -155,12 +158,12 @@ function parseRopeScaling(v: unknown, file: string, fieldName: string): Llama3Ro
   if (kind === 'default' || (kind === undefined && fieldName === 'rope_parameters')) return null;
   if (kind !== 'llama3') {
     throw new UserError(
-      `${file}: ${fieldName} rope_type ${JSON.stringify(kind)} is not supported; supported: default, llama3`,
+      `${file}: ${fieldName} rope_type ${quoteValue(kind)} is not supported; supported: default, llama3`,
     );
   }
   const field = (key: string): number => {
     const x = s[key];
-    if (typeof x !== 'number' || !(x > 0)) {
+    if (typeof x !== 'number' || !Number.isFinite(x) || !(x > 0)) {
       throw new UserError(`${file}: ${fieldName}.${key} must be a positive number for rope_type llama3`);
     }
     return x;
@@ -180,16 +183,20 @@ function parseSlidingWindow(raw: Json, type: ModelType, file: string): number | 
   if (type === 'llama') return null;
   const w = raw.sliding_window;
   if (w === undefined || w === null) return null;
-  if (typeof w !== 'number' || !Number.isInteger(w) || w <= 0) {
+  if (typeof w !== 'number' || !Number.isSafeInteger(w) || w <= 0) {
     throw new UserError(`${file}: field "sliding_window" must be a positive integer or null`);
   }
   return w;
 }
 
-function tokenIdList(v: unknown): number[] {
-  if (typeof v === 'number') return [v];
-  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number');
-  return [];
+/** A token id field: absent or null, one id, or (where `list`) a list of ids. */
+function tokenIdList(v: unknown, file: string, key: string, list: boolean): number[] {
+  if (v === undefined || v === null) return [];
+  const ids = list && Array.isArray(v) ? v : [v];
+  if (!ids.every((id) => typeof id === 'number' && Number.isSafeInteger(id) && id >= 0)) {
+    throw new UserError(`${file}: field "${key}" must be a token id (an integer >= 0)${list ? ' or a list of them' : ''}, got ${quoteValue(v)}`);
+  }
+  return ids as number[];
 }
 
 /** The config.json to write next to saved weights: the original keys, with ours on top. */

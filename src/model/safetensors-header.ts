@@ -5,6 +5,7 @@
 // instead of producing garbage weights later.
 import { promises as fsp } from 'node:fs';
 import { UserError } from '../errors';
+import { quoteName, quoteValue } from '../error-text';
 
 /** Bits per element of every dtype the safetensors format defines. */
 const DTYPE_BITS = {
@@ -140,25 +141,25 @@ function parseMetadata(value: unknown, bad: (problem: string) => UserError): Rec
 }
 
 function parseEntry(name: string, value: unknown, bad: (problem: string) => UserError): SafetensorsHeaderEntry {
-  const where = `tensor "${name}"`;
+  const where = `tensor ${quoteName(name)}`;
   if (!isPlainObject(value)) throw bad(`${where} is not an object`);
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string') throw bad(`${where} has no string "dtype"`);
   if (!Object.hasOwn(DTYPE_BITS, dtype)) {
-    throw bad(`${where} has unknown dtype "${dtype}" (known: ${Object.keys(DTYPE_BITS).join(', ')})`);
+    throw bad(`${where} has unknown dtype ${quoteName(dtype)} (known: ${Object.keys(DTYPE_BITS).join(', ')})`);
   }
   if (!Array.isArray(shape)) throw bad(`${where} has no "shape" array`);
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw bad(`${where} has shape ${JSON.stringify(shape)}; dimensions must be non-negative integers`);
+    throw bad(`${where} has shape ${quoteValue(shape)}; dimensions must be non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    throw bad(`${where} has "data_offsets" ${JSON.stringify(offsets)}; expected [begin, end] of non-negative integers`);
+    throw bad(`${where} has "data_offsets" ${quoteValue(offsets)}; expected [begin, end] of non-negative integers`);
   }
   const [begin, end] = offsets as [number, number];
   const entry: SafetensorsHeaderEntry = { dtype: dtype as SafetensorsDtype, shape: shape as number[], begin, end };
   const bits = elementCount(entry.shape) * bitsPerElement(entry.dtype);
   if (end < begin || (end - begin) * 8 !== bits) {
-    throw bad(`${where} has data_offsets [${begin}, ${end}] (${end - begin} bytes) but ${dtype} ${JSON.stringify(shape)} needs ${bits / 8} bytes`);
+    throw bad(`${where} has data_offsets [${begin}, ${end}] (${end - begin} bytes) but ${dtype} ${quoteValue(shape)} needs ${bits / 8} bytes`);
   }
   return entry;
 }
@@ -169,11 +170,11 @@ function checkLayout(entries: Map<string, SafetensorsHeaderEntry>, bufferLength:
   let expected = 0;
   for (const [name, e] of byBegin) {
     if (e.end > bufferLength) {
-      throw bad(`tensor "${name}" ends at byte ${e.end} of the data, past its end at ${bufferLength}`);
+      throw bad(`tensor ${quoteName(name)} ends at byte ${e.end} of the data, past its end at ${bufferLength}`);
     }
     if (e.begin !== expected) {
       const what = e.begin > expected ? 'gap' : 'overlap';
-      throw bad(`tensor "${name}" starts at byte ${e.begin} but the previous tensor ends at ${expected} (${what})`);
+      throw bad(`tensor ${quoteName(name)} starts at byte ${e.begin} but the previous tensor ends at ${expected} (${what})`);
     }
     expected = e.end;
   }

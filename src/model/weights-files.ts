@@ -5,6 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError, assert } from '../errors';
+import { quoteName, quoteValue } from '../error-text';
 import {
   SafetensorsDtype, TensorData, WritableDtype, readSafetensors, readSafetensorsHeader, storedBytes, writeSafetensors,
 } from './safetensors';
@@ -35,7 +36,7 @@ export async function listModelTensors(modelDir: string): Promise<Map<string, Mo
     for (const name of listed ?? entries.keys()) {
       const entry = entries.get(name);
       if (entry === undefined) {
-        throw new UserError(`${join(modelDir, WEIGHTS_INDEX_FILE)}: weight_map puts tensor "${name}" in ${basename(file)}, which does not contain it; the download is incomplete or the index is stale, download the model again`);
+        throw new UserError(`${join(modelDir, WEIGHTS_INDEX_FILE)}: weight_map puts tensor ${quoteName(name)} in ${basename(file)}, which does not contain it; the download is incomplete or the index is stale, download the model again`);
       }
       out.set(name, { file, dtype: entry.dtype, shape: entry.shape });
     }
@@ -52,7 +53,7 @@ export async function readModelWeights(modelDir: string, names?: string[]): Prom
     const info = tensors.get(name);
     if (info === undefined) {
       const sample = [...tensors.keys()].slice(0, 5).map((n) => `"${n}"`).join(', ');
-      throw new UserError(`${modelDir}: the model weights have no tensor "${name}" (they hold ${tensors.size}, e.g. ${sample || '(none)'}); check config.json matches the weights`);
+      throw new UserError(`${modelDir}: the model weights have no tensor ${quoteName(name)} (they hold ${tensors.size}, e.g. ${sample || '(none)'}); check config.json matches the weights`);
     }
     byFile.set(info.file, [...(byFile.get(info.file) ?? []), name]);
   }
@@ -84,7 +85,7 @@ async function locateWeightFiles(modelDir: string): Promise<Map<string, string[]
   for (const [shard, names] of byShard) {
     const file = join(modelDir, shard);
     if (!(await exists(file))) {
-      throw new UserError(`${indexFile}: weight_map refers to shard "${shard}", which is missing from ${modelDir}; the download is incomplete, download the model again`);
+      throw new UserError(`${indexFile}: weight_map refers to shard ${quoteName(shard)}, which is missing from ${modelDir}; the download is incomplete, download the model again`);
     }
     out.set(file, names);
   }
@@ -105,7 +106,7 @@ function parseWeightMap(indexFile: string, text: string): Record<string, string>
   for (const [name, shard] of Object.entries(weightMap)) {
     // A shard is a file next to the index; a path elsewhere is a broken or hostile index.
     if (typeof shard !== 'string' || shard !== basename(shard) || shard === '..' || shard === '.' || shard === '') {
-      throw new UserError(`${indexFile}: weight_map["${name}"] is ${JSON.stringify(shard)}; expected a file name in the same folder`);
+      throw new UserError(`${indexFile}: weight_map[${quoteName(name)}] is ${quoteValue(shard)}; expected a file name in the same folder`);
     }
   }
   return weightMap as Record<string, string>;

@@ -82,7 +82,8 @@ export function dict<T>(value: Shape<T>): Shape<Record<string, T>> {
     check: (v, p) => {
       if (!isPlainObject(v)) return at(p, 'an object', v);
       for (const [k, x] of Object.entries(v)) {
-        const problem = value.check(x, `${p}.${k}`);
+        // Keys come from files too: a megabyte-long one must not make a megabyte-long message.
+        const problem = value.check(x, `${p}.${k.length > 80 ? `${k.slice(0, 77)}...` : k}`);
         if (problem) return problem;
       }
       return undefined;

@@ -32,7 +32,12 @@ export async function rescoreRun(opts: RescoreOptions): Promise<RescoreReport> {
   const rollouts = await readIterationRollouts(runDir, config.group_size, opts.iteration);
   const rows = await loadPromptDataset(config.dataset_path);
   const specs = rewardSpecs(config, runDir, root, opts.rewardFiles);
-  const runner = await RewardRunner.start(specs, { workspaceRoot: root, timeoutMs: config.reward_timeout_ms });
+  const runner = await RewardRunner.start(specs, {
+    workspaceRoot: root,
+    timeoutMs: config.reward_timeout_ms,
+    writable: [runDir],
+    childProcesses: config.reward_child_processes,
+  });
   try {
     const names = runner.rewards().map((r) => r.name);
     const live = await liveRewardWeights(runDir);

@@ -1,7 +1,8 @@
-// Messages between the reward runner (trainer thread) and a reward worker thread.
+// Messages between the reward runner (trainer) and a reward process (./worker.ts).
 // Both ends are compiled from this repository, so each message is declared once here.
 
 import type { RewardSample } from '../../types/reward';
+import type { PermissionCheck } from './permissions';
 
 /** A compiled reward file as a worker loads it. */
 export interface BundleRef {
@@ -11,9 +12,12 @@ export interface BundleRef {
   path: string;
 }
 
-/** `workerData` of every reward worker. */
+/** What a reward process is started with (its one command-line argument, as JSON). */
 export interface WorkerData {
-  bundles: BundleRef[];
+  /** One reward file per process: no file sees another's globals or prototypes. */
+  bundle: BundleRef;
+  /** The permissions the process must find itself under before it loads user code. */
+  permissions: PermissionCheck;
 }
 
 export interface ExportedReward {
@@ -29,7 +33,9 @@ export type LoadedFile =
 
 export interface LoadedMessage {
   type: 'loaded';
-  files: LoadedFile[];
+  file: LoadedFile;
+  /** Why the process did not load the file at all: it does not run under the permissions asked for. */
+  refused?: string;
 }
 
 export interface CallRequest {

@@ -1,6 +1,6 @@
-// Runs the user's reward files for the trainer: compiled with esbuild, executed in worker
-// threads under a per-call time limit, hot-reloaded only when the trainer asks (at an
-// iteration boundary). See README.md in this folder for the contract a reward file follows.
+// Runs the user's reward files for the trainer: compiled with esbuild, executed in child
+// processes (one per file and lane) under Node's permission model, a per-call time limit and a
+// memory bound, hot-reloaded only when the trainer asks (at an iteration boundary). See README.md in this folder for the contract a reward file follows.
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { compileRewardFile, formatProblem, hashInputs, RewardFileError, type Com
 import type { BundleRef, ExportedReward } from './protocol';
 import type { RewardScores } from './scores';
 import { duplicateName, selectRewards } from './selection';
+import type { RewardPermissions } from './permissions';
 import { IterationTally } from './tally';
 import { DEFAULT_REWARD_TIMEOUT_MS } from './timeout';
 import { WorkerSlot, type LoadOutcome } from './worker-slot';
@@ -29,9 +30,16 @@ export interface RewardSpec {
 
 export interface RunnerOptions {
   workspaceRoot: string;
+  /**
+   * Where reward code may write besides the workspace (the run folder); see permissions.ts.
+   * Default: nowhere else.
+   */
+  writable?: string[];
+  /** Whether reward code may start child processes; default false (the config's reward_child_processes). */
+  childProcesses?: boolean;
   /** Time limit of one call (one sample, or one batch for a batched reward); default DEFAULT_REWARD_TIMEOUT_MS. */
   timeoutMs?: number;
-  /** Worker threads scoring in parallel; each runs one call at a time. */
+  /** Lanes scoring in parallel (each a process per reward file); each runs one call at a time. */
   workers?: number;
 }
 
@@ -89,6 +97,7 @@ export class RewardRunner {
     probe: WorkerSlot,
     private readonly timeoutMs: number,
     private readonly workers: number,
+    private readonly permissions: RewardPermissions,
   ) {
     this.slots = this.lanes(probe);
   }
@@ -116,7 +125,8 @@ export class RewardRunner {
         files.push({ spec, abs, file: compiled.bundle.file, bundle: compiled.bundle, rewards: [] });
       }
       const script = await rewardWorkerScript(tmpDir);
-      const slot = new WorkerSlot(script, files.map((f, i) => writeBundle(tmpDir, i, f.bundle)), timeoutMs);
+      const permissions: RewardPermissions = { writable: [root, ...(opts.writable ?? [])], childProcesses: opts.childProcesses ?? false };
+      const slot = new WorkerSlot(script, files.map((f, i) => writeBundle(tmpDir, i, f.bundle)), timeoutMs, permissions);
       probe.push(slot);
       const loaded = await slot.load();
       if (!loaded.ok) throw new UserError(`reward files ${files.map((f) => f.file).join(', ')}: ${loaded.message}; fix them and start again`);
@@ -127,7 +137,7 @@ export class RewardRunner {
       });
       const dup = duplicateName(files);
       if (dup) throw new UserError(`${dup}; rename one, or choose with the "functions" of the reward specs`);
-      const runner = new RewardRunner(root, tmpDir, script, files, slot, timeoutMs, workers);
+      const runner = new RewardRunner(root, tmpDir, script, files, slot, timeoutMs, workers, permissions);
       runner.setWeights(Object.assign({}, ...specs.map((s) => s.weights ?? {})));
       return runner;
     } catch (e) {
@@ -197,7 +207,7 @@ export class RewardRunner {
       }
       // Each pass drops the candidates that failed, until the rest load together.
       while (candidates.size > 0) {
-        const probe = new WorkerSlot(this.script, this.files.map((f, i) => writeBundle(this.tmpDir, i, candidates.get(f) ?? f.bundle)), this.timeoutMs);
+        const probe = new WorkerSlot(this.script, this.files.map((f, i) => writeBundle(this.tmpDir, i, candidates.get(f) ?? f.bundle)), this.timeoutMs, this.permissions);
         const outcome = this.judge(candidates, await probe.load());
         if (outcome.ok) {
           await Promise.all(this.slots.map((s) => s.close()));

@@ -1,14 +1,14 @@
-// Entry point of a reward worker thread: loads the compiled reward files, then runs one
-// call at a time for the runner. User code only ever runs here, so the runner can terminate
-// this thread when a call overruns its time limit.
+// Entry point of a reward process: checks the permissions it runs under, loads one compiled
+// reward file, then runs one call at a time for the runner. User code only ever runs here, so
+// the runner can kill this process when a call overruns its time limit or its memory bound.
 
 import { readFileSync } from 'node:fs';
 import { findSourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
-import { parentPort, workerData } from 'node:worker_threads';
 import type { RewardContext } from '../../types/reward';
 import { defaultRewardName } from './default-name';
+import type { PermissionCheck } from './permissions';
 import type { BundleRef, CallProblem, CallRequest, CallResult, ExportedReward, LoadedFile, LoadedMessage, WorkerData } from './protocol';
 import { checkBatchValues, checkSampleValue, type Checked } from './values';
 
@@ -23,10 +23,29 @@ interface Reward {
   definedAt?: string;
 }
 
-const port = parentPort;
-if (!port) throw new Error('internal error: the reward worker must run in a worker thread');
+const send = process.send?.bind(process);
+if (!send) throw new Error('internal error: the reward worker must run as a child process with an IPC channel');
+const post = (m: LoadedMessage | CallResult) => void send(m);
 
-/** file -> function name -> reward */
+// Captured before user code runs: a reward may not signal other processes (the trainer, the
+// editor), and Node's permission model does not cover signals. process.binding, the way
+// around this, is itself refused under the permission model.
+type RawKill = (pid: number, signal: number) => number;
+const rawKill = (process as unknown as { _kill: RawKill })._kill.bind(process);
+const ownKill = process.kill.bind(process);
+const refuseKill = (pid: number, signal?: string | number) => {
+  if (Number(pid) !== process.pid) throw Object.assign(new Error(`a reward may not signal other processes (pid ${pid})`), { code: 'ERR_ACCESS_DENIED' });
+  return ownKill(pid, signal);
+};
+// process.kill reaches the system through process._kill, so both are replaced, for good.
+Object.defineProperty(process, 'kill', { value: refuseKill, writable: false, configurable: false });
+Object.defineProperty(process, '_kill', {
+  value: (pid: number, signal: number) => (Number(pid) === process.pid ? rawKill(pid, signal) : -1 /* UV_EPERM */),
+  writable: false,
+  configurable: false,
+});
+
+/** file -> function name -> reward (a process loads one file) */
 const rewards = new Map<string, Map<string, Reward>>();
 
 // Output of the call in progress (a worker runs one call at a time). console.* goes here
@@ -126,9 +145,27 @@ async function run(req: CallRequest): Promise<CallResult> {
   return result;
 }
 
-const files = (workerData as WorkerData).bundles.map(load);
-port.on('message', (req: CallRequest) => {
-  void run(req).then((result) => port.postMessage(result));
-});
-const loaded: LoadedMessage = { type: 'loaded', files };
-port.postMessage(loaded);
+/** Why the permissions this process runs under are not the ones asked for, if they are not. */
+function permissionProblem(asked: PermissionCheck): string | undefined {
+  const p = (process as { permission?: { has(scope: string, reference?: string): boolean } }).permission;
+  const node = `${process.execPath} (Node ${process.version})`;
+  if (!p) return `${node} does not enforce Node's permission model, which reward files run under; set grpo.nodePath (or run grpo) with Node 20 or later`;
+  const wrong = [
+    ...asked.writable.filter((f) => !p.has('fs.write', f)).map((f) => `cannot write ${f}`),
+    ...(p.has('fs.write', asked.outside) ? [`could write ${asked.outside}`] : []),
+    ...(p.has('child') !== asked.childProcesses ? [`child processes ${asked.childProcesses ? 'refused' : 'allowed'}`] : []),
+  ];
+  return wrong.length ? `${node} did not apply the reward permissions asked for (${wrong.join('; ')})` : undefined;
+}
+
+const data = JSON.parse(process.argv[2]) as WorkerData;
+const refused = permissionProblem(data.permissions);
+if (refused) {
+  post({ type: 'loaded', file: { file: data.bundle.file, ok: false, message: refused }, refused });
+} else {
+  const file = load(data.bundle);
+  process.on('message', (req: CallRequest) => {
+    void run(req).then(post);
+  });
+  post({ type: 'loaded', file });
+}

@@ -31,7 +31,7 @@ export class ChatTemplate {
   render(messages: ChatMessage[], addGenerationPrompt: boolean, variables: Record<string, unknown>): string {
     let template: Template;
     try {
-      template = this.compiled ??= new Template(this.text);
+      template = this.compiled ??= withBoundedRange(new Template(this.text));
     } catch (e) {
       throw new UserError(`${this.origin}: the chat template does not parse (${(e as Error).message}); fix the template or use plain-text prompts`);
     }
@@ -40,12 +40,48 @@ export class ChatTemplate {
         ...variables,
         messages: messages.map((m) => ({ ...m })),
         add_generation_prompt: addGenerationPrompt,
+        [BOUNDED_RANGE]: boundedRange(),
       });
     } catch (e) {
       // Templates call raise_exception() for message lists they refuse, e.g. roles out of order.
       throw new UserError(`${this.origin}: the chat template rejected the messages: ${(e as Error).message}`);
     }
   }
+}
+
+/**
+ * The library's range() builds its whole list at once: a template's `range(1000000000)` ended the
+ * process (V8 aborts, nothing to catch), and nested ranges ran for hours. Templates call ours
+ * instead: the identifier `range` is renamed throughout (the names a template binds itself are
+ * renamed alike), and one render may produce at most RANGE_BUDGET numbers in all.
+ */
+const BOUNDED_RANGE = '__grpo_bounded_range';
+const RANGE_BUDGET = 100_000;
+
+function withBoundedRange(template: Template): Template {
+  const seen = new Set<object>();
+  const rename = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null || seen.has(node)) return;
+    seen.add(node);
+    const n = node as { type?: unknown; value?: unknown };
+    if (n.type === 'Identifier' && n.value === 'range') n.value = BOUNDED_RANGE;
+    for (const child of Object.values(node)) rename(child);
+  };
+  rename(template.parsed);
+  return template;
+}
+
+/** Python's range(stop) / range(start, stop[, step]), as the library's, within one render's budget. */
+function boundedRange(): (...args: number[]) => number[] {
+  let left = RANGE_BUDGET;
+  return (...args) => {
+    const [start, stop, step = 1] = args.length === 1 ? [0, args[0]] : args;
+    if (step === 0) throw new Error('range() step must not be zero');
+    const length = Math.max(0, Math.ceil((stop - start) / step));
+    if (!(length <= left)) throw new Error(`range() of ${length} numbers exceeds the ${RANGE_BUDGET} a chat template may produce per prompt`);
+    left -= length;
+    return Array.from({ length }, (_, i) => start + i * step);
+  };
 }
 
 export type ChatTemplateLookup = { template: ChatTemplate } | { missing: string };

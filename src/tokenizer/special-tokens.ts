@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { UserError } from '../errors';
+import { quoteValue } from '../error-text';
 import { readOptionalJsonObject, type JsonObject } from './json-file';
 
 /** The special-token fields transformers knows; all of them are in scope for chat templates. */
@@ -50,7 +51,7 @@ export async function readSpecialTokens(modelDir: string, tokenizerConfig: JsonO
     const list = json?.additional_special_tokens;
     if (list === undefined || list === null) continue;
     if (!Array.isArray(list)) {
-      throw new UserError(`${file}: field "additional_special_tokens" must be a list of tokens, got ${JSON.stringify(list)}`);
+      throw new UserError(`${file}: field "additional_special_tokens" must be a list of tokens, got ${quoteValue(list)}`);
     }
     list.forEach((t, i) => {
       const content = tokenContent(t, file, `additional_special_tokens[${i}]`);
@@ -75,13 +76,13 @@ function tokenContent(value: unknown, file: string, field: string): string | und
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'object' && typeof (value as JsonObject).content === 'string') return (value as JsonObject).content as string;
-  throw new UserError(`${file}: field "${field}" must be a token string or an object with "content", got ${JSON.stringify(value)}`);
+  throw new UserError(`${file}: field "${field}" must be a token string or an object with "content", got ${quoteValue(value)}`);
 }
 
 function optionalBoolean(json: JsonObject | undefined, field: string, file: string): boolean | undefined {
   const v = json?.[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw new UserError(`${file}: field "${field}" must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new UserError(`${file}: field "${field}" must be true or false, got ${quoteValue(v)}`);
   return v;
 }
 
@@ -89,8 +90,8 @@ function tokenIdList(value: unknown, file: string, field: string): number[] {
   if (value === undefined || value === null) return [];
   const list = Array.isArray(value) ? value : [value];
   for (const id of list) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
-      throw new UserError(`${file}: field "${field}" must be a token id or a list of token ids, got ${JSON.stringify(value)}`);
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
+      throw new UserError(`${file}: field "${field}" must be a token id or a list of token ids, got ${quoteValue(value)}`);
     }
   }
   return list as number[];

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { assert, UserError } from '../errors';
+import { quoteName, quoteValue } from '../error-text';
 import { findChatTemplate, type ChatMessage, type ChatTemplateLookup } from './chat-template';
 import { readOptionalJsonObject, type JsonObject } from './json-file';
 import { readSpecialTokens, type NamedToken, type SpecialTokenConfig } from './special-tokens';
@@ -129,8 +130,43 @@ async function readTokenizerJson(file: string): Promise<JsonObject> {
   if (typeof json.model !== 'object' || json.model === null) {
     throw new UserError(`${file}: field "model" is missing; re-save the tokenizer with a recent transformers`);
   }
+  checkTokenIds(json, file);
   // The library reads these keys unconditionally; the Rust tokenizers writes them all, hand-made files may not.
   return { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...json };
+}
+
+/**
+ * Token ids past this mean a damaged file: the largest vocabularies of LLaMA-family models are
+ * near 2^18, and the library sizes its id -> token array by the largest id it is given.
+ */
+const MAX_TOKEN_ID = 2 ** 24;
+
+/** The library takes vocabulary ids as given; an id that is not a small integer would come out of encode(). */
+function checkTokenIds(json: JsonObject, file: string): void {
+  const isId = (id: unknown): boolean => typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 && id < MAX_TOKEN_ID;
+  const fix = 're-save the tokenizer with transformers, or download it again';
+  const vocab = (json.model as JsonObject).vocab;
+  if (Array.isArray(vocab)) {
+    // Unigram: the id of a piece is its position.
+    if (vocab.length > MAX_TOKEN_ID) throw new UserError(`${file}: field "model.vocab" lists ${vocab.length} pieces, more than ${MAX_TOKEN_ID}; ${fix}`);
+    vocab.forEach((entry: unknown, i) => {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number') {
+        throw new UserError(`${file}: field "model.vocab[${i}]" must be a [piece, score] pair, got ${quoteValue(entry)}; ${fix}`);
+      }
+    });
+  } else if (typeof vocab === 'object' && vocab !== null) {
+    for (const [token, id] of Object.entries(vocab)) {
+      if (!isId(id)) throw new UserError(`${file}: field "model.vocab" gives token ${quoteName(token)} the id ${quoteValue(id)}; ids are integers from 0 to ${MAX_TOKEN_ID - 1}; ${fix}`);
+    }
+  }
+  const added = json.added_tokens ?? [];
+  if (!Array.isArray(added)) throw new UserError(`${file}: field "added_tokens" must be a list of {"id", "content"} objects, got ${quoteValue(added)}; ${fix}`);
+  added.forEach((t: unknown, i) => {
+    const { id, content } = (typeof t === 'object' && t !== null ? t : {}) as JsonObject;
+    if (!isId(id) || typeof content !== 'string') {
+      throw new UserError(`${file}: field "added_tokens[${i}]" must have an integer "id" from 0 to ${MAX_TOKEN_ID - 1} and a string "content", got ${quoteValue(t)}; ${fix}`);
+    }
+  });
 }
 
 function bosRule(hf: HfTokenizer, bosTokenId: number | undefined, addBosToken: boolean | undefined): BosRule {

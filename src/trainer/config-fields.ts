@@ -2,6 +2,7 @@
 // both the validator and the JSON Schema fragment are built from them, so what VS Code
 // underlines while typing and what `grpo train` rejects cannot disagree.
 import { assert } from '../errors';
+import { quoteName, quoteValue } from '../error-text';
 
 /** A JSON Schema (draft-07) fragment. */
 export type JsonSchema = { [key: string]: unknown };
@@ -208,7 +209,7 @@ export function readObject<F extends Fields>(fields: F, raw: unknown, ctx: ReadC
   const known = Object.keys(fields);
   for (const key of Object.keys(input)) {
     if (Object.hasOwn(fields, key) || options.ignore?.includes(key)) continue;
-    throw new FieldProblem(unknownKeyMessage(`${ctx.at}${key}`, key, known, options.aliases?.[key], ctx.at));
+    throw new FieldProblem(unknownKeyMessage(`${ctx.at}${quoteName(key).slice(1, -1)}`, key, known, options.aliases?.[key], ctx.at));
   }
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(fields)) {
@@ -241,12 +242,10 @@ function unknownKeyMessage(name: string, key: string, known: string[], alias: st
 }
 
 function describe(v: unknown): string {
-  if (Array.isArray(v)) return v.length === 0 ? 'an empty array' : `an array (${truncate(JSON.stringify(v))})`;
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty array' : `an array (${quoteValue(v)})`;
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return truncate(JSON.stringify(v) ?? String(v));
+  return quoteValue(v);
 }
-
-const truncate = (s: string): string => (s.length > 60 ? `${s.slice(0, 57)}...` : s);
 
 /** Every field that has a default (fixed, or another field's), at that default. */
 export function defaultsOf(fields: Fields): Record<string, unknown> {
@@ -288,6 +287,8 @@ function editDistance(a: string, b: string): number {
 
 /** The known key closest to `key` ("learningRate" -> "learning_rate"), if one is close enough. */
 export function closestKey(key: string, known: readonly string[]): string | undefined {
+  // Edit distance costs key length x known length; a key this long is close to nothing.
+  if (key.length > 100) return undefined;
   const snake = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;

@@ -202,6 +202,10 @@ export const TRAINING_CONFIG_FIELDS = {
     default: DEFAULT_REWARD_TIMEOUT_MS,
     doc: 'Time limit of one reward-function call, in milliseconds; a call past it is terminated and its samples get NaN, and a function that overruns 3 times in an iteration is skipped for the rest of it. 30 s because a batched function scores a whole iteration in one call.',
   }),
+  reward_child_processes: flag({
+    default: false,
+    doc: 'Whether reward functions may start child processes and worker threads (to run generated code with a real interpreter, for example). Off by default: reward code runs under Node\'s permission model and may write only inside the workspace and output_dir.',
+  }),
   eval_every: integer({
     min: 0,
     default: 0,
@@ -286,11 +290,10 @@ function renameTrlNames(json: unknown, notes: string[] | undefined): unknown {
 function checkAcrossFields(c: TrainingConfig): void {
   const completions = c.rollout_batch_size * c.group_size;
   if (completions % c.minibatch_size !== 0) {
-    const divisors = Array.from({ length: completions }, (_, i) => i + 1).filter((d) => completions % d === 0);
     throw new FieldProblem(
       `minibatch_size ${c.minibatch_size} does not divide the ${completions} completions of an iteration ` +
         `(rollout_batch_size ${c.rollout_batch_size} x group_size ${c.group_size}); set minibatch_size to one of ` +
-        `${divisors.join(', ')}, or change rollout_batch_size so that the product is a multiple of ${c.minibatch_size}`,
+        `${divisorsOf(completions).join(', ')}, or change rollout_batch_size so that the product is a multiple of ${c.minibatch_size}`,
     );
   }
   if (c.epsilon_high < c.epsilon) {
@@ -313,6 +316,25 @@ function checkAcrossFields(c: TrainingConfig): void {
       `warmup_iterations ${c.warmup_iterations} exceeds num_iterations ${c.num_iterations}; set warmup_iterations to at most ${c.num_iterations}`,
     );
   }
+}
+
+/**
+ * Divisors of `n` to suggest, in order: all of them for the batch sizes people use, the
+ * smallest and largest few otherwise. Trial division stops at 10^5, so a batch of 2^60
+ * completions is answered at once (it used to build an array of n numbers).
+ */
+function divisorsOf(n: number, show = 24): string[] {
+  const small: number[] = [];
+  const large: number[] = [];
+  const limit = Math.min(Math.sqrt(n), 100_000);
+  for (let d = 1; d <= limit; d++) {
+    if (n % d !== 0) continue;
+    small.push(d);
+    if (d * d !== n) large.unshift(n / d);
+  }
+  const complete = Math.sqrt(n) <= 100_000;
+  const all = [...small, ...(complete ? [] : ['...']), ...large].map(String);
+  return all.length <= show ? all : [...all.slice(0, show / 2), '...', ...all.slice(-show / 2)];
 }
 
 /**

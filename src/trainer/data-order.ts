@@ -1,3 +1,4 @@
+import { UserError } from '../errors';
 import { Rng } from '../model/rng';
 
 /**
@@ -23,7 +24,15 @@ export class DataOrder {
     return new DataOrder(size, { epoch: 0, position: 0, order: rng.permutation(size), rng: rng.state() });
   }
 
-  static restore(size: number, state: DataOrderState): DataOrder {
+  /** `source` names the checkpoint for the error a dataset that has shrunk since gets. */
+  static restore(size: number, state: DataOrderState, source = 'the checkpoint'): DataOrder {
+    const past = state.order.find((row) => row >= size);
+    if (past !== undefined) {
+      throw new UserError(
+        `${source}: the saved data order takes row ${past}, but the dataset now has ${size} rows; ` +
+          'resume with the dataset the run was started with, or start a new run',
+      );
+    }
     return new DataOrder(size, { ...state, order: [...state.order], rng: [...state.rng] });
   }
 

@@ -13,13 +13,22 @@ export interface PromptRow {
  * Reads prompts from JSONL (one object per line with a `prompt`: text, or chat messages
  * `[{role, content}]`) or from JSON `{"prompts": [...]}` whose items are strings or such
  * objects. Errors name the file, the line (JSONL) or item, and what is wrong.
+ *
+ * `file` may be anywhere, links followed: dataset_path is the user's own choice in their own
+ * config, data sets often live in a shared data folder, it is only read, and a config is only
+ * acted on in a trusted workspace (src/extension/trust.ts). What must stay inside its folder is
+ * what a run writes or a command is handed: run and checkpoint folders (checkpoint-files.ts).
  */
 export async function loadPromptDataset(file: string): Promise<PromptRow[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch {
-    throw new UserError(`${file}: dataset not found; set dataset_path to a .jsonl file with a "prompt" on each line`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UserError(`${file}: dataset not found; set dataset_path to a .jsonl file with a "prompt" on each line`);
+    }
+    // A folder, a file we may not read, or one past the 512 MB a string can hold.
+    throw new UserError(`${file}: the dataset cannot be read (${(e as Error).message}); set dataset_path to a readable .jsonl file`);
   }
   const rows = isPromptsJson(text) ? fromPromptsJson(text.trimStart(), file) : fromJsonl(text, file);
   if (rows.length === 0) throw new UserError(`${file}: the dataset has no prompts`);

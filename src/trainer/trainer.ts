@@ -13,7 +13,7 @@ import { RewardRunner } from '../rewards/runner';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import { rolloutAdvantages } from './advantages';
 import { maskTruncatedCompletions } from './completion-mask';
-import { readCheckpoint, saveCheckpoint, type LiveSettings, type TrainerState } from './checkpoint';
+import { readCheckpoint, removeStaleSaves, saveCheckpoint, type LiveSettings, type TrainerState } from './checkpoint';
 import { listCheckpoints } from './checkpoint-files';
 import type { TrainingConfig } from './config';
 import { DataOrder } from './data-order';
@@ -85,7 +85,7 @@ export class Trainer {
     const lora = await runLoraSpec(config);
     const memory = planTraining(config, modelConfig, expectedShapes(modelConfig).values(), longestPrompt, backend.name, lora && adapterShape(modelConfig, lora, expectedShapes(modelConfig), config.model_path));
     const policy = await loadPolicy(config, lora, checkpoint?.path);
-    const rewards = await startRewards(config, opts.workspaceRoot);
+    const rewards = await startRewards(config, opts);
     const optimizer = new AdamW(policy.trainable, {
       beta1: config.adam_beta1,
       beta2: config.adam_beta2,
@@ -105,7 +105,7 @@ export class Trainer {
     if (checkpoint) {
       run = new RunDir(resolve(opts.resumeRunDir!));
       optimizer.restore(checkpoint.optimizer, checkpoint.path);
-      dataOrder = DataOrder.restore(rows.length, checkpoint.state.dataOrder);
+      dataOrder = DataOrder.restore(rows.length, checkpoint.state.dataOrder, checkpoint.path);
       state = { ...checkpoint.state, numTokens: checkpoint.state.numTokens ?? 0 };
       await run.truncateAfter(state.iteration);
       if (state.live.rewardWeights) rewards.setWeights(state.live.rewardWeights);
@@ -146,7 +146,8 @@ export class Trainer {
 
   private emit(event: TrainerEvent): void {
     for (const l of this.listeners) l(event);
-    if (event.type === 'warning' || event.type === 'error' || event.type === 'no-learning-signal') void this.run.log(`${event.type}: ${event.message}`);
+    // A disk that refuses this line refuses the iteration's own writes too, which report it.
+    if (event.type === 'warning' || event.type === 'error' || event.type === 'no-learning-signal') this.run.log(`${event.type}: ${event.message}`).catch(() => undefined);
   }
 
   /** Trains until num_iterations, a stop, or too many non-finite updates in a row. */
@@ -180,11 +181,14 @@ export class Trainer {
         const evalEvery = this.config.eval_every;
         if (evalEvery > 0 && this.iteration % evalEvery === 0 && this.iteration < this.config.num_iterations) await this.evaluateHeldOut();
         const every = this.config.checkpoint_every;
-        if (every > 0 && this.iteration % every === 0 && this.iteration < this.config.num_iterations) await this.saveCheckpoint();
+        const saved = every > 0 && this.iteration % every === 0 && this.iteration < this.config.num_iterations ? await this.saveCheckpoint() : undefined;
         if (this.state.consecutiveSkipped >= this.config.max_consecutive_nonfinite) {
+          // Skipped updates change nothing, so the weights now are the last good ones: keep them.
+          const path = saved ?? (await this.saveCheckpoint());
           throw new UserError(
             `${this.state.consecutiveSkipped} updates in a row had a NaN or infinite loss or gradient; stopping. ` +
-              'Lower learning_rate, raise max_grad_norm clipping (smaller value), or check the rewards for extreme values',
+              'Lower learning_rate, raise max_grad_norm clipping (smaller value), or check the rewards for extreme values; ' +
+              `the weights from before them are saved in ${path}`,
           );
         }
       }
@@ -196,7 +200,10 @@ export class Trainer {
       throw e;
     } finally {
       this.emit({ type: 'finished', iteration: this.iteration, reason, runDir: this.run.path });
-      await this.run.log(`finished (${reason}) after iteration ${this.iteration}`);
+      // Not to hide the error that ended the run when the disk refuses this line too.
+      await this.run.log(`finished (${reason}) after iteration ${this.iteration}`).catch((e) => {
+        if (reason !== 'failed') throw e;
+      });
     }
   }
 
@@ -387,15 +394,23 @@ function memoryMetrics(rollout: RolloutPeaks, update: number, planned: number): 
 }
 
 async function newestCheckpoint(runDir: string) {
+  await removeStaleSaves(resolve(runDir, 'checkpoints')); // what a killed save left
   const all = await listCheckpoints(resolve(runDir, 'checkpoints'));
   if (all.length === 0) throw new UserError(`${runDir}: no complete checkpoint to resume from (looked in ${resolve(runDir, 'checkpoints')})`);
   return readCheckpoint(all[all.length - 1].path);
 }
 
-async function startRewards(config: TrainingConfig, workspaceRoot: string): Promise<RewardRunner> {
+async function startRewards(config: TrainingConfig, { workspaceRoot, resumeRunDir }: TrainerOptions): Promise<RewardRunner> {
   // A file's weight applies to each of its functions, including ones a reload adds.
   return RewardRunner.start(
     config.rewards.map((r) => ({ file: r.file, functions: r.functions, weight: r.weight })),
-    { workspaceRoot, timeoutMs: config.reward_timeout_ms },
+    // Reward code may write in the workspace and the runs folder, which holds this run's folder
+    // (a resumed run's folder may have moved out of it).
+    {
+      workspaceRoot,
+      timeoutMs: config.reward_timeout_ms,
+      writable: [config.output_dir, ...(resumeRunDir ? [resumeRunDir] : [])],
+      childProcesses: config.reward_child_processes,
+    },
   );
 }

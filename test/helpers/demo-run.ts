@@ -7,8 +7,8 @@ import { grpo } from './cli';
 
 export const demo = resolve(__dirname, '..', '..', 'examples', 'demo');
 
-/** Trains and returns the run folder; `settings` override the config's fields. */
-export function trainDemoRun(work: string, settings: Record<string, unknown> = {}): string {
+/** The demo run's config, written to `work/grpo.config.json`; `settings` override its fields. */
+export function writeDemoConfig(work: string, settings: Record<string, unknown> = {}): string {
   const configFile = join(work, 'grpo.config.json');
   writeFileSync(
     configFile,
@@ -28,6 +28,12 @@ export function trainDemoRun(work: string, settings: Record<string, unknown> = {
       ...settings,
     }),
   );
+  return configFile;
+}
+
+/** Trains and returns the run folder; `settings` override the config's fields. */
+export function trainDemoRun(work: string, settings: Record<string, unknown> = {}): string {
+  const configFile = writeDemoConfig(work, settings);
   const r = grpo('train', '--config', configFile);
   assert.equal(r.code, 0, r.stderr);
   return join(work, 'runs', readdirSync(join(work, 'runs'))[0]);

@@ -15,6 +15,7 @@ Generates one completion per prompt and prints the mean of each reward function.
   --temperature T  --max-new-tokens N (default 128)  --stop STR  --seed S  --chat
   --batch-size N           prompts per generation batch (default 16)
   --reward-timeout-ms MS   time limit of one reward call (default ${DEFAULT_REWARD_TIMEOUT_MS}, as in training)
+  --reward-child-processes let reward code start child processes (off: it runs under Node's permission model)
   --json                   {"prompts": n, "rewards": {fn: mean}, "total": mean, "failures": {fn: n}}
   --backend auto|tensorflow|wasm|cpu`;
 
@@ -32,6 +33,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     chat: { type: 'boolean' },
     'batch-size': { type: 'string' },
     'reward-timeout-ms': { type: 'string' },
+    'reward-child-processes': { type: 'boolean' },
     json: { type: 'boolean' },
     ...BACKEND_FLAG,
   });
@@ -44,7 +46,11 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const rows = await loadPromptDataset(dataset);
   const loaded = await loadModelFolder(model, true);
   const timeoutMs = numberFlag(v, 'reward-timeout-ms', DEFAULT_REWARD_TIMEOUT_MS, { min: 1, integer: true });
-  const rewards = await RewardRunner.start(rewardFiles.map((file) => ({ file })), { workspaceRoot: process.cwd(), timeoutMs });
+  const rewards = await RewardRunner.start(rewardFiles.map((file) => ({ file })), {
+    workspaceRoot: process.cwd(),
+    timeoutMs,
+    childProcesses: v['reward-child-processes'] === true,
+  });
   try {
     const result = await evaluate(loaded.model, loaded.tokenizer!, rows, rewards, {
       sampling: { ...DEFAULT_SAMPLING, temperature },

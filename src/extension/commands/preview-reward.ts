@@ -55,6 +55,7 @@ export async function previewReward(state: HostState, previews: RewardPreviews, 
         runDir,
         rewardFiles,
         signal: abort.signal,
+        workspaceTrusted: vscode.workspace.isTrusted,
       });
     },
   );

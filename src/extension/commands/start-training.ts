@@ -47,13 +47,20 @@ export async function startTraining(state: HostState): Promise<void> {
 /** Forks the trainer for `prepared` and holds it as the window's session. */
 export function launchSession(state: HostState, prepared: PreparedStart, workspaceRoot: string, settings: GrpoSettings): void {
   for (const w of prepared.warnings) state.output.appendLine(`warning: ${w}`);
-  const session = new TrainingSession(prepared, {
-    script: join(state.extensionPath, 'out', 'trainer-process.js'),
-    nodePath: settings.nodePath || undefined, // unset: VS Code's own runtime, run as Node
-    backend: settings.backend === 'auto' ? undefined : settings.backend,
-    cwd: workspaceRoot,
-    stopGraceMs: settings.stopGraceMs,
-  });
+  let session: TrainingSession;
+  try {
+    session = new TrainingSession(prepared, {
+      script: join(state.extensionPath, 'out', 'trainer-process.js'),
+      nodePath: settings.nodePath || undefined, // unset: VS Code's own runtime, run as Node
+      backend: settings.backend === 'auto' ? undefined : settings.backend,
+      cwd: workspaceRoot,
+      stopGraceMs: settings.stopGraceMs,
+    });
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    void vscode.window.showErrorMessage(e.message); // Restricted Mode, where a caller did not check it first
+    return;
+  }
   session.onEvent((e) => {
     logTrainerEvent(state.output, e);
     if (e.type === 'no-learning-signal') void noticeNoSignal(e, session);

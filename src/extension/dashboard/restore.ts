@@ -17,9 +17,12 @@ export function rememberRun(remembered: readonly string[], runDir: string): stri
  * The run folder of a panel being restored. The webview's saved state holds only its view
  * (picked iteration, colouring) unless it adds `runDir`; otherwise the restored title names
  * the run folder, which is looked up among the folders the host remembers (newest first).
+ * Either way the result is one of `remembered`.
  */
 export function restoredRunDir(title: string, state: unknown, remembered: readonly string[]): string | undefined {
   const saved = (state as { runDir?: unknown } | undefined)?.runDir;
-  if (typeof saved === 'string') return saved;
+  // The saved state is written by the page, so it is a hint, not a path to trust: only a run
+  // folder the host itself remembered opening is restored.
+  if (typeof saved === 'string' && remembered.includes(saved)) return saved;
   return remembered.find((r) => dashboardTitle(r) === title);
 }

@@ -4,9 +4,9 @@
 // adapter_model.safetensors, tokenizer files) for PeftModel.from_pretrained.
 import { existsSync } from 'node:fs';
 import { copyFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UserError } from '../../errors';
-import { RESUME_ONLY_FILES, STATE_FILE } from '../../trainer/checkpoint-files';
+import { checkpointPathProblem, RESUME_ONLY_FILES, STATE_FILE } from '../../trainer/checkpoint-files';
 import { writeStaged } from './staged-folder';
 
 /** How a LoRA checkpoint is exported; a full fine-tuning checkpoint has one form only. */
@@ -19,6 +19,10 @@ export function exportFolderName(runName: string, iteration: number, form?: Adap
 
 /** The model folder's files in a complete checkpoint: config or adapter config, weights, tokenizer and generation files. */
 export async function modelFiles(checkpoint: string): Promise<string[]> {
+  // Export is allowed in Restricted Mode and may be called with any argument: what it copies
+  // out must be a checkpoint the run wrote, not a link to somewhere else on the disk.
+  const problem = checkpointPathProblem(join(dirname(dirname(checkpoint)), 'checkpoints'), checkpoint);
+  if (problem) throw new UserError(problem);
   if (!existsSync(join(checkpoint, STATE_FILE))) {
     throw new UserError(`${checkpoint}: not a complete checkpoint (no ${STATE_FILE}); export an earlier checkpoint of the run`);
   }

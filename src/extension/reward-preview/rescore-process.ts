@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { rescoreReportProblem, type RescoreReport } from '../../rescore/report';
 import { cliFailureMessage } from '../cli-failure';
+import { untrustedRefusal } from '../trust';
 
 export interface RescoreProcessOptions {
   /** The bundled CLI: out/cli.js. */
@@ -15,6 +16,11 @@ export interface RescoreProcessOptions {
   /** Score with these reward files instead of the run's. */
   rewardFiles?: readonly string[];
   signal?: AbortSignal;
+  /**
+   * vscode.workspace.isTrusted, asked for by every caller: rescoring runs the reward files, so
+   * in Restricted Mode nothing is started (src/extension/trust.ts).
+   */
+  workspaceTrusted: boolean;
 }
 
 export type RescoreOutcome =
@@ -27,6 +33,8 @@ export type RescoreOutcome =
 const MAX_REPORT_BYTES = 256 * 1024 * 1024;
 
 export function runRescore(opts: RescoreProcessOptions): Promise<RescoreOutcome> {
+  const refusal = untrustedRefusal(opts.workspaceTrusted, 'Preview on Last Rollout');
+  if (refusal) return Promise.resolve({ type: 'failed', message: refusal });
   const node = opts.nodePath ?? process.execPath;
   const args = [opts.cliScript, 'rescore', '--run', opts.runDir, '--json', ...(opts.rewardFiles ?? []).flatMap((f) => ['--reward', f])];
   return new Promise((resolve) => {

@@ -1,7 +1,7 @@
 // The workspace's runs as the Runs view lists them: every run folder under each config's
 // output_dir, with its progress from metrics.jsonl, its LoRA adapter from adapter.json and its
 // complete checkpoints. Reads only JSON files, so it is safe in an untrusted workspace.
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { open, readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readAdapterFile } from '../../run-folder/adapter-file';
@@ -50,7 +50,9 @@ export async function listRunFolders(outputDirs: readonly string[]): Promise<str
   const runs = new Set<string>();
   for (const dir of new Set(outputDirs.map((d) => resolve(d)))) {
     for (const name of await readdirOrEmpty(dir)) {
-      if (existsSync(join(dir, name, 'config.json'))) runs.add(join(dir, name));
+      // A run folder is one the trainer made: a real folder, not a link planted in the runs
+      // folder to show (or resume into) a folder elsewhere. output_dir itself may be a link.
+      if (!isSymbolicLink(join(dir, name)) && existsSync(join(dir, name, 'config.json'))) runs.add(join(dir, name));
     }
   }
   // Run ids are UTC timestamps (src/trainer/run-dir.ts), so by name is by start time.
@@ -106,6 +108,14 @@ function lastMetricsLine(text: string): { iteration: number; reward?: number | n
     return { iteration: value.iteration, reward };
   }
   return undefined;
+}
+
+function isSymbolicLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false; // gone meanwhile: existsSync says so next
+  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
