@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { stopGradient } from '../engine/stop-gradient';
 import type { CausalLM } from '../model/causal-lm';
 import type { TrainingConfig } from './config';
 import { entropyThreshold, tokensAtOrAbove } from './entropy-mask';
@@ -9,7 +10,8 @@ import { completionLogprobsAndEntropy, selectRows, type SequenceBatch } from './
 /** One optimizer step's completions and the constants the loss compares them with. */
 export interface StepBatch {
   batch: SequenceBatch; // B completions, padded to the rollout's P and C
-  oldLogprobs: Float32Array; // [B, C] policy at rollout time
+  /** [B, C] policy at rollout time; absent: the step's own, detached (old-logprobs.ts), which it returns. */
+  oldLogprobs?: Float32Array;
   refLogprobs?: Float32Array; // [B, C]; needed when beta > 0
   advantages: ArrayLike<number>; // [B]
   mask: Float32Array; // [B, C] tokens that count
@@ -34,6 +36,8 @@ export interface StepResult {
   loss: number; // the minimised loss, bonus included
   grads: Map<string, tf.Tensor>; // the caller's to dispose
   stats: GrpoLossStatValues;
+  /** [B, C] the step's log-probabilities before its update, when the step had no oldLogprobs. */
+  logprobs?: Float32Array;
 }
 
 /**
@@ -61,6 +65,7 @@ export async function stepLossAndGradients(model: CausalLM, config: TrainingConf
   if (q > 0 && micro.length > 1) thresholdFrom(await stepEntropies(model, batch, micro, s.temperature, s.vocabChunk));
 
   const sum = new GradientSum(s.hostGradients === true && micro.length > 1);
+  const read = step.oldLogprobs === undefined ? new Float32Array(batch.rows * c) : undefined;
   let loss = 0;
   const parts: Partial<GrpoLossPartValues>[] = [];
   try {
@@ -74,11 +79,12 @@ export async function stepLossAndGradients(model: CausalLM, config: TrainingConf
       const g = lossAndGradients(model.trainable, () => {
         const { logp, entropy } = completionLogprobsAndEntropy(model, sub, s.temperature, head);
         if (q > 0 && micro.length === 1) thresholdFrom(entropy.dataSync() as Float32Array); // a [B, C] read
+        if (read) read.set(logp.dataSync() as Float32Array, rows[0] * c); // micro-batches are consecutive rows
         const out = grpoLoss(
           {
             logp,
             entropy,
-            oldLogp: tf.tensor2d(pick(step.oldLogprobs), shape),
+            oldLogp: step.oldLogprobs ? tf.tensor2d(pick(step.oldLogprobs), shape) : stopGradient(logp),
             refLogp: s.beta > 0 ? tf.tensor2d(pick(step.refLogprobs!), shape) : undefined,
             advantages: tf.tensor1d(rows.map((r) => step.advantages[r]), 'float32'),
             mask: tf.tensor2d(pick(step.mask), shape),
@@ -113,7 +119,7 @@ export async function stepLossAndGradients(model: CausalLM, config: TrainingConf
   } finally {
     if (model.lora) model.lora.dropoutSeed = undefined; // sampling and scoring never drop out
   }
-  return { loss, grads: sum.result(), stats: combineLossParts(parts, config.importance_sampling_level === 'sequence') };
+  return { loss, grads: sum.result(), stats: combineLossParts(parts, config.importance_sampling_level === 'sequence'), logprobs: read };
 }
 
 /**

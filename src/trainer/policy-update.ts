@@ -60,6 +60,10 @@ export async function updatePolicy(model: CausalLM, optimizer: AdamW, config: Tr
   let skipped = 0;
   let consecutive = u.consecutiveSkippedBefore;
   const useRef = u.klCoef > 0 && refLogprobs !== undefined;
+  const oldFromStep = u.rollout.oldFromUpdate;
+  if (oldFromStep && (config.ppo_epochs !== 1 || config.minibatch_size !== rows)) {
+    throw new Error(`old log-probabilities can come from the update only when it makes one step (ppo_epochs ${config.ppo_epochs}, minibatch_size ${config.minibatch_size}, ${rows} completions)`);
+  }
 
   for (let epoch = 0; epoch < config.ppo_epochs; epoch++) {
     const order = rng.permutation(rows);
@@ -72,7 +76,7 @@ export async function updatePolicy(model: CausalLM, optimizer: AdamW, config: Tr
       };
       const step: StepBatch = {
         batch: selectRows(batch, pick),
-        oldLogprobs: gather(oldLogprobs),
+        oldLogprobs: oldFromStep ? undefined : gather(oldLogprobs),
         refLogprobs: useRef ? gather(refLogprobs!) : undefined,
         advantages: pick.map((r) => u.advantages[r]),
         mask: gather(u.mask),
@@ -88,6 +92,7 @@ export async function updatePolicy(model: CausalLM, optimizer: AdamW, config: Tr
         hostGradients: u.plan.hostMoments,
         dropoutSeed: config.seed * 1_000_003 + optimizer.step,
       });
+      if (result.logprobs) pick.forEach((r, i) => oldLogprobs.set(result.logprobs!.subarray(i * c, (i + 1) * c), r * c));
       try {
         const applied = await optimizer.update(result.grads, u.learningRate);
         if (applied.applied) {

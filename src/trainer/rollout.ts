@@ -26,6 +26,8 @@ export interface Rollout {
   batch: SequenceBatch;
   promptLengths: number[]; // [prompts] tokens of each prompt as the model saw it
   oldLogprobs: Float32Array; // [rows, C] policy at rollout time, tempered as sampled
+  /** The update's one step fills oldLogprobs from its own forward pass (old-logprobs.ts); NaN until then. */
+  oldFromUpdate: boolean;
   refLogprobs: Float32Array | undefined; // [rows, C]; undefined without a KL term
   generateSeconds: number;
   scoreSeconds: number;
@@ -43,6 +45,8 @@ export interface RolloutOptions {
   seed: number; // sampling seed for this iteration
   temperature: number;
   plan: Pick<MemoryPlan, 'scoreRows' | 'vocabChunk'>; // chunks of the scoring passes
+  /** Leave the scoring pass under the policy to the update (old-logprobs.ts). */
+  oldFromUpdate?: boolean;
   memory?: PeakMemory; // measures each phase's peak tensor memory
   onProgress?: (generated: number, maxNewTokens: number) => void;
 }
@@ -110,7 +114,10 @@ export async function runRollout(
   );
   const head = { vocabChunk: opts.plan.vocabChunk };
   opts.memory?.reset();
-  const oldLogprobs = await inPhase('scoring the rollout under the policy', sizes, FIX, () => scoreCompletions(policy, batch, opts.temperature, opts.plan.scoreRows, head));
+  const oldFromUpdate = opts.oldFromUpdate === true;
+  const oldLogprobs = oldFromUpdate
+    ? new Float32Array(batch.rows * batch.completionLength).fill(NaN)
+    : await inPhase('scoring the rollout under the policy', sizes, FIX, () => scoreCompletions(policy, batch, opts.temperature, opts.plan.scoreRows, head));
   peakBytes.score = opts.memory?.peakBytes ?? 0;
   opts.memory?.reset();
   const refLogprobs = reference
@@ -122,6 +129,7 @@ export async function runRollout(
     batch,
     promptLengths: promptIds.map((p) => p.length),
     oldLogprobs,
+    oldFromUpdate,
     refLogprobs,
     generateSeconds,
     peakBytes,

@@ -25,6 +25,7 @@ import type { TrainerEvent, TrainerListener } from './events';
 import { iterationMetrics, nanMean, nanStd } from './iteration-metrics';
 import { learningRateAt } from './learning-rate';
 import { AdamW } from './optimizer';
+import { oldLogprobsFromUpdate } from './old-logprobs';
 import { updatePolicy } from './policy-update';
 import type { KlReference } from './reference';
 import { loadPolicy, runLoraSpec, startReference } from './policy-model';
@@ -288,6 +289,7 @@ export class Trainer {
       seed: c.seed * 1_000_003 + iteration, // per iteration, so a resumed run samples alike
       temperature,
       plan: this.memory,
+      oldFromUpdate: oldLogprobsFromUpdate(c, this.policy),
       memory: this.peaks,
       onProgress: (step, maxNewTokens) => this.emit({ type: 'generation-progress', iteration, step, maxNewTokens }),
     });

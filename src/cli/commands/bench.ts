@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as os from 'node:os';
 import { UserError } from '../../errors';
 import { CausalLM } from '../../model/causal-lm';
-import { parseModelConfig, type ModelConfig } from '../../model/config';
+import { parseModelConfig } from '../../model/config';
 import { generate } from '../../model/generate';
 import { freshConfigJson, MODEL_SIZES, randomWeights } from '../../model/init';
 import { countParameters, paramsFromTensors } from '../../model/params';
@@ -13,12 +13,16 @@ import { causalMask, positionsFromValid } from '../../model/attention-mask';
 import { numberFlag } from '../args';
 import { parseFlags } from '../flags';
 import { BACKEND_FLAG, startBackend } from '../session';
+import { forwardFlops, matmulPeak } from './bench-flops';
+import { BENCH_ITERATION_HELP, benchIteration } from './bench-iteration';
 
 export const BENCH_HELP = `grpo bench [--sizes tiny,25m,135m] [--prompts P] [--group G] [--prompt-len L] [--new-tokens N] [--json] [--backend B]
 
 For each named model size (random weights, made in memory): prefill and decode tokens/s
 for P prompts x G samples, the forward+backward time of a training batch, and achieved
-GFLOP/s as a share of this backend's measured matmul peak.`;
+GFLOP/s as a share of this backend's measured matmul peak.
+
+${BENCH_ITERATION_HELP}`;
 
 interface SizeResult {
   size: string;
@@ -41,7 +45,13 @@ export async function benchCommand(argv: string[]): Promise<void> {
     'new-tokens': { type: 'string' },
     json: { type: 'boolean' },
     ...BACKEND_FLAG,
+    // The whole-iteration mode (bench-iteration.ts).
+    model: { type: 'string' },
+    size: { type: 'string' },
+    'prompt-tokens': { type: 'string' },
   });
+  if (v.model !== undefined || v.size !== undefined) return benchIteration(v);
+  if (v['prompt-tokens'] !== undefined) throw new UserError('--prompt-tokens belongs to the whole-iteration bench: give --model DIR or --size S with it (the per-size bench takes --prompt-len)');
   const sizes = ((v.sizes as string | undefined) ?? 'tiny,25m,135m').split(',');
   for (const s of sizes) if (!MODEL_SIZES[s]) throw new UserError(`unknown size "${s}"; known: ${Object.keys(MODEL_SIZES).join(', ')}`);
   const prompts = numberFlag(v, 'prompts', 4, { min: 1, integer: true });
@@ -87,33 +97,6 @@ export async function benchCommand(argv: string[]): Promise<void> {
     }
   }
   if (v.json) process.stdout.write(JSON.stringify({ backend: backend.name, matmul_peak_gflops: peak, results }) + '\n');
-}
-
-/** Best of several 1024^3 matmuls: the ceiling any model figure is compared against. */
-function matmulPeak(): number {
-  const n = 1024;
-  const [a, b] = [tf.randomNormal([n, n]), tf.randomNormal([n, n])];
-  let best = Infinity;
-  for (let i = 0; i < 6; i++) {
-    const t = performance.now();
-    const c = tf.matMul(a, b);
-    c.dataSync(); // a sync point: the backend may run kernels lazily
-    if (i > 0) best = Math.min(best, performance.now() - t);
-    c.dispose();
-  }
-  a.dispose();
-  b.dispose();
-  return (2 * n ** 3) / (best / 1000) / 1e9;
-}
-
-/** Matmul FLOPs of one forward over rows x len tokens (projections, attention, lm_head). */
-function forwardFlops(c: ModelConfig, rows: number, len: number): number {
-  const tokens = rows * len;
-  const q = c.numHeads * c.headDim;
-  const kv = c.numKvHeads * c.headDim;
-  const perLayer = 2 * tokens * (c.hiddenSize * (q + 2 * kv) + q * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize);
-  const attention = 2 * 2 * rows * len * len * q; // scores and weighted values
-  return c.numLayers * (perLayer + attention) + 2 * tokens * c.hiddenSize * c.vocabSize;
 }
 
 async function benchGeneration(model: CausalLM, n: number, group: number, promptLen: number, newTokens: number) {
