@@ -51,6 +51,19 @@ export interface RolloutOptions {
   onProgress?: (generated: number, maxNewTokens: number) => void;
 }
 
+/** The config's sampling settings as generate() takes them; `temperature` as applied this iteration. */
+export function samplingSettings(config: TrainingConfig, temperature: number) {
+  return {
+    temperature,
+    topK: config.top_k,
+    topP: config.top_p,
+    minP: config.min_p,
+    repetitionPenalty: config.repetition_penalty,
+    maxNewTokens: config.max_new_tokens,
+    groupSize: config.group_size,
+  };
+}
+
 /** What to change when a rollout runs out of memory in spite of its plan. */
 export const MEMORY_FIX = 'Lower memory_budget_mb, so that smaller chunks are planned, or lower max_new_tokens or rollout_batch_size x group_size';
 const FIX = MEMORY_FIX;
@@ -77,13 +90,7 @@ export async function runRollout(
     `${rows.length} prompts x ${g} completions of up to ${config.max_new_tokens} tokens, prompts of up to ${Math.max(...promptIds.map((p) => p.length))} tokens, ` +
     `${opts.plan.scoreRows} rows scored at once, output head in slices of ${opts.plan.vocabChunk}`;
   const groups = await inPhase('generating completions', sizes, FIX, () => generate(policy, promptIds, {
-    temperature: opts.temperature,
-    topK: config.top_k,
-    topP: config.top_p,
-    minP: config.min_p,
-    repetitionPenalty: config.repetition_penalty,
-    maxNewTokens: config.max_new_tokens,
-    groupSize: g,
+    ...samplingSettings(config, opts.temperature),
     eosTokenIds,
     padTokenId,
     seed: opts.seed,

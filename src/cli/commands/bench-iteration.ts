@@ -20,7 +20,7 @@ import { planTraining, type MemoryPlan } from '../../trainer/memory-plan';
 import { AdamW } from '../../trainer/optimizer';
 import { oldLogprobsFromUpdate } from '../../trainer/old-logprobs';
 import { updatePolicy } from '../../trainer/policy-update';
-import type { Rollout } from '../../trainer/rollout';
+import { samplingSettings, type Rollout } from '../../trainer/rollout';
 import { packSequences, scoreCompletions } from '../../trainer/sequence-batch';
 import { numberFlag } from '../args';
 import type { Values } from '../flags';
@@ -179,13 +179,7 @@ async function iteration(model: CausalLM, optimizer: AdamW, config: TrainingConf
   const started = performance.now();
   let firstToken = started;
   const groups = await generate(model, promptIds, {
-    temperature: config.temperature,
-    topK: config.top_k,
-    topP: config.top_p,
-    minP: config.min_p,
-    repetitionPenalty: config.repetition_penalty,
-    maxNewTokens: config.max_new_tokens,
-    groupSize: g,
+    ...samplingSettings(config, config.temperature),
     eosTokenIds: [], // fixed length: every row samples max_new_tokens, as TRL and PyTorch are told to
     padTokenId: 0,
     seed: config.seed * 1_000_003 + index,
