@@ -4,6 +4,7 @@
 import type { promises as fsp } from 'node:fs';
 import { endianness } from 'node:os';
 import { UserError, assert } from '../errors';
+import { float16Table } from './float16';
 import {
   READABLE_DTYPES, SafetensorsHeader, SafetensorsHeaderEntry, elementCount, isReadableDtype,
   openForReading, readExactly, readHeaderFrom,
@@ -77,27 +78,3 @@ async function readConverted(fh: fsp.FileHandle, file: string, entry: Safetensor
   }
 }
 
-let f16TableCache: Float32Array | undefined;
-
-/** float32 value of every IEEE half bit pattern; 256 KiB, built on first use. */
-function float16Table(): Float32Array {
-  if (f16TableCache !== undefined) return f16TableCache;
-  const table = new Float32Array(65536);
-  const bits = new Uint32Array(table.buffer);
-  for (let h = 0; h < 65536; h++) {
-    const sign = (h & 0x8000) << 16;
-    const exponent = (h >> 10) & 0x1f;
-    const mantissa = h & 0x3ff;
-    if (exponent === 0) {
-      // Zero or subnormal: mantissa * 2^-24, exact in float32.
-      table[h] = (sign ? -1 : 1) * mantissa * 2 ** -24;
-    } else if (exponent === 31) {
-      // Infinity or NaN; the NaN payload moves to the top of the float32 mantissa.
-      bits[h] = sign | 0x7f800000 | (mantissa << 13);
-    } else {
-      bits[h] = sign | ((exponent - 15 + 127) << 23) | (mantissa << 13);
-    }
-  }
-  f16TableCache = table;
-  return table;
-}

@@ -85,7 +85,7 @@ function float32BitsToBfloat16(f32Bits: number): number {
 }
 
 /** write() may write less than asked (and moves at most 2 GiB - 1 per call); loop in bounded pieces. */
-async function writeAll(fh: fsp.FileHandle, bytes: Uint8Array): Promise<void> {
+export async function writeAll(fh: fsp.FileHandle, bytes: Uint8Array): Promise<void> {
   const maxChunk = 64 * 1024 * 1024;
   let done = 0;
   while (done < bytes.length) {
