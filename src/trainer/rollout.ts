@@ -1,5 +1,5 @@
 import type { CausalLM } from '../model/causal-lm';
-import { completionText, generate, type FinishReason } from '../model/generate';
+import { completionText, generate, type Completion, type FinishReason, type GenerateOptions } from '../model/generate';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import type { TrainingConfig } from './config';
 import { preparePrompt, type PromptRow } from './dataset';
@@ -49,6 +49,8 @@ export interface RolloutOptions {
   oldFromUpdate?: boolean;
   memory?: PeakMemory; // measures each phase's peak tensor memory
   onProgress?: (generated: number, maxNewTokens: number) => void;
+  /** Samples the completions instead of generate() (llama.cpp, rollout-engine.ts). */
+  generate?: (prompts: number[][], opts: GenerateOptions) => Promise<Completion[][]>;
 }
 
 /** The config's sampling settings as generate() takes them; `temperature` as applied this iteration. */
@@ -89,7 +91,7 @@ export async function runRollout(
   const sizes = () =>
     `${rows.length} prompts x ${g} completions of up to ${config.max_new_tokens} tokens, prompts of up to ${Math.max(...promptIds.map((p) => p.length))} tokens, ` +
     `${opts.plan.scoreRows} rows scored at once, output head in slices of ${opts.plan.vocabChunk}`;
-  const groups = await inPhase('generating completions', sizes, FIX, () => generate(policy, promptIds, {
+  const groups = await inPhase('generating completions', sizes, FIX, () => (opts.generate ?? ((p, o) => generate(policy, p, o)))(promptIds, {
     ...samplingSettings(config, opts.temperature),
     eosTokenIds,
     padTokenId,

@@ -29,6 +29,7 @@ import { oldLogprobsFromUpdate } from './old-logprobs';
 import { updatePolicy } from './policy-update';
 import type { KlReference } from './reference';
 import { loadPolicy, runLoraSpec, startReference } from './policy-model';
+import { RolloutEngine } from './rollout-engine';
 import { MEMORY_FIX, runRollout, type Rollout, type RolloutPeaks } from './rollout';
 import { rolloutRecords } from './rollout-records';
 import { RunDir } from './run-dir';
@@ -70,6 +71,7 @@ export class Trainer {
     private readonly heldOut: PromptRow[] | undefined,
     private readonly entropyBonus: EntropyBonus,
     private readonly memory: ReturnType<typeof planTraining>,
+    private readonly rolloutEngine: RolloutEngine,
   ) {
     this.iteration = state.iteration;
   }
@@ -85,6 +87,7 @@ export class Trainer {
     const longestPrompt = Math.max(1, ...rows.map((r) => preparePrompt(r, tokenizer, config.chat_template).ids.length));
     const lora = await runLoraSpec(config);
     const memory = planTraining(config, modelConfig, expectedShapes(modelConfig).values(), longestPrompt, backend.name, lora && adapterShape(modelConfig, lora, expectedShapes(modelConfig), config.model_path));
+    const rolloutEngine = await RolloutEngine.open(config, modelConfig, backend.name);
     const policy = await loadPolicy(config, lora, checkpoint?.path);
     const rewards = await startRewards(config, opts);
     const optimizer = new AdamW(policy.trainable, {
@@ -115,7 +118,7 @@ export class Trainer {
       dataOrder = DataOrder.start(rows.length, config.seed);
     }
     const entropyBonus = new EntropyBonus(config, checkpoint?.state.entropyBonus);
-    return new Trainer(config, run, policy, tokenizer, rows, rewards, optimizer, reference, dataOrder, state, backend.reason, checkpoint?.state.iteration, heldOut, entropyBonus, memory);
+    return new Trainer(config, run, policy, tokenizer, rows, rewards, optimizer, reference, dataOrder, state, backend.reason, checkpoint?.state.iteration, heldOut, entropyBonus, memory, rolloutEngine);
   }
 
   on(listener: TrainerListener): () => void {
@@ -169,6 +172,7 @@ export class Trainer {
       await this.run.log(describeAdapter(adapter));
     }
     await this.run.log(`memory plan: ${describePlan(this.memory)}`);
+    await this.run.log(`rollouts: ${this.rolloutEngine.description}`);
     let reason: 'completed' | 'stopped' | 'failed' = 'completed';
     try {
       if (this.iteration === 0) await this.evaluateHeldOut();
@@ -292,6 +296,11 @@ export class Trainer {
       oldFromUpdate: oldLogprobsFromUpdate(c, this.policy),
       memory: this.peaks,
       onProgress: (step, maxNewTokens) => this.emit({ type: 'generation-progress', iteration, step, maxNewTokens }),
+      generate: await this.rolloutEngine.forIteration(
+        this.policy,
+        { temperature, topP: c.top_p, minP: c.min_p, repetitionPenalty: c.repetition_penalty },
+        (message) => this.emit({ type: 'warning', message }),
+      ),
     });
     this.emit({ type: 'rollout-ready', iteration, completions: rollout.samples.length, generateSeconds: rollout.generateSeconds });
 
@@ -379,6 +388,7 @@ export class Trainer {
   }
 
   async close(): Promise<void> {
+    await this.rolloutEngine.close();
     await this.rewards.close();
     this.optimizer.dispose();
     this.policy.dispose();

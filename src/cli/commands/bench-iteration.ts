@@ -9,7 +9,10 @@ import type { BackendChoice } from '../../engine/backend';
 import { UserError } from '../../errors';
 import { CausalLM } from '../../model/causal-lm';
 import { parseModelConfig, type ModelConfig } from '../../model/config';
-import { generate } from '../../model/generate';
+import { generate, type GenerateOptions } from '../../model/generate';
+import type { GgufWeights } from '../../llama-cpp/gguf-policy';
+import { loadLlamaCpp } from '../../llama-cpp/native';
+import { LlamaCppRollouts } from '../../llama-cpp/rollouts';
 import { freshConfigJson, MODEL_SIZES, randomWeights } from '../../model/init';
 import { countParameters, expectedShapes, paramsFromTensors } from '../../model/params';
 import { Rng } from '../../model/rng';
@@ -27,7 +30,7 @@ import type { Values } from '../flags';
 import { loadModelFolder, startBackend } from '../session';
 import { matmulPeak, passFlops } from './bench-flops';
 
-export const BENCH_ITERATION_HELP = `grpo bench --model DIR | --size tiny|25m|135m [--prompts P] [--group G] [--prompt-tokens N] [--new-tokens L] [--json] [--backend B]
+export const BENCH_ITERATION_HELP = `grpo bench --model DIR | --size tiny|25m|135m [--prompts P] [--group G] [--prompt-tokens N] [--new-tokens L] [--json] [--backend B] [--rollout-engine tfjs|llama.cpp] [--rollout-weights f32|f16]
 
 One whole GRPO iteration, phase by phase, after one warm-up iteration of the same shape:
 rollout (P prompts of N random token ids x G samples of exactly L tokens: end-of-sequence
@@ -40,7 +43,9 @@ gflops_peak (this backend's 1024^3 matmul, measured in the same run). Defaults: 
 /** The iteration's figures; the first thirteen fields are the issue's, the rest say what ran. */
 export interface IterationBench {
   backend: string;
+  rollout_engine: string; // tfjs, llama.cpp-f32, llama.cpp-f16
   rollout_s: number;
+  weight_sync_s: number; // of rollout_s: the policy written as GGUF and loaded by llama.cpp
   logprobs_s: number;
   reward_s: number;
   update_s: number;
@@ -83,15 +88,27 @@ export async function benchIteration(v: Values): Promise<void> {
     promptTokens: numberFlag(v, 'prompt-tokens', 32, { min: 1, integer: true }),
     newTokens: numberFlag(v, 'new-tokens', 64, { min: 2, integer: true }), // one decoding step at least
   };
+  const engine = (v['rollout-engine'] as string | undefined) ?? 'tfjs';
+  if (engine !== 'tfjs' && engine !== 'llama.cpp') throw new UserError(`--rollout-engine must be tfjs or llama.cpp, got "${engine}"`);
+  const weights = (v['rollout-weights'] as string | undefined) ?? 'f32';
+  if (weights !== 'f32' && weights !== 'f16') throw new UserError(`--rollout-weights must be f32 or f16, got "${weights}"`);
   const backend = await startBackend(v);
+  const rollouts = engine === 'llama.cpp' ? await openLlamaCpp(weights) : undefined;
   const model = size !== undefined ? sizedModel(size) : (await loadModelFolder(v.model as string, false)).model;
   try {
-    const result = await benchModel(model, size ?? (v.model as string), backend, w);
+    const result = await benchModel(model, size ?? (v.model as string), backend, w, rollouts);
     if (v.json) process.stdout.write(JSON.stringify(result) + '\n');
     else process.stdout.write(describe(result));
   } finally {
     model.dispose();
+    await rollouts?.close();
   }
+}
+
+async function openLlamaCpp(weights: GgufWeights): Promise<LlamaCppRollouts> {
+  const llama = await loadLlamaCpp();
+  if (typeof llama === 'string') throw new UserError(`--rollout-engine llama.cpp: ${llama}`);
+  return LlamaCppRollouts.create(llama, weights);
 }
 
 /** Random weights of a named size, made in memory, as the per-size bench makes them. */
@@ -100,7 +117,7 @@ function sizedModel(size: string): CausalLM {
   return new CausalLM(config, paramsFromTensors(config, randomWeights(config, 1), `bench:${size}`));
 }
 
-async function benchModel(model: CausalLM, name: string, backend: BackendChoice, w: Workload): Promise<IterationBench> {
+async function benchModel(model: CausalLM, name: string, backend: BackendChoice, w: Workload, rollouts: LlamaCppRollouts | undefined): Promise<IterationBench> {
   const config: TrainingConfig = {
     ...DEFAULT_TRAINING_CONFIG,
     model_path: name,
@@ -126,14 +143,16 @@ async function benchModel(model: CausalLM, name: string, backend: BackendChoice,
   // Ids from 2 up: the per-size models keep 0 and 1 for BOS and EOS.
   const promptIds = Array.from({ length: w.prompts }, () => Array.from({ length: w.promptTokens }, () => 2 + rng.int(model.config.vocabSize - 2)));
   try {
-    await iteration(model, optimizer, config, plan, promptIds, 1); // warm-up: kernels compiled, heap grown, moments allocated
+    await iteration(model, optimizer, config, plan, promptIds, 1, rollouts); // warm-up: kernels compiled, heap grown, moments allocated
     const peak = matmulPeak();
-    const t = await iteration(model, optimizer, config, plan, promptIds, 2);
+    const t = await iteration(model, optimizer, config, plan, promptIds, 2, rollouts);
     const rows = w.prompts * w.group;
     const flops = iterationFlops(model.config, w);
     return {
       backend: backend.name,
+      rollout_engine: rollouts ? `llama.cpp-${rollouts.weights}` : 'tfjs',
       rollout_s: t.rollout,
+      weight_sync_s: t.weightSync,
       logprobs_s: t.logprobs,
       reward_s: t.reward,
       update_s: t.update,
@@ -162,6 +181,7 @@ async function benchModel(model: CausalLM, name: string, backend: BackendChoice,
 
 interface IterationTimes {
   rollout: number;
+  weightSync: number; // handing the weights to llama.cpp, inside rollout
   prefill: number; // until the first sampled token
   decode: number; // the later tokens
   logprobs: number;
@@ -173,12 +193,17 @@ interface IterationTimes {
 }
 
 /** One iteration as Trainer.runIteration runs it, less the run folder's writes and the events. */
-async function iteration(model: CausalLM, optimizer: AdamW, config: TrainingConfig, plan: MemoryPlan, promptIds: number[][], index: number): Promise<IterationTimes> {
+async function iteration(
+  model: CausalLM, optimizer: AdamW, config: TrainingConfig, plan: MemoryPlan, promptIds: number[][], index: number, rollouts: LlamaCppRollouts | undefined,
+): Promise<IterationTimes> {
   const g = config.group_size;
   const seconds = (from: number, to = performance.now()) => (to - from) / 1000;
   const started = performance.now();
-  let firstToken = started;
-  const groups = await generate(model, promptIds, {
+  const sync = rollouts ? await rollouts.syncPolicy(model) : { writeSeconds: 0, loadSeconds: 0 };
+  const sampling = performance.now();
+  let firstToken = sampling;
+  const sample = rollouts ? (p: number[][], o: GenerateOptions) => rollouts.generate(p, o) : (p: number[][], o: GenerateOptions) => generate(model, p, o);
+  const groups = await sample(promptIds, {
     ...samplingSettings(config, config.temperature),
     eosTokenIds: [], // fixed length: every row samples max_new_tokens, as TRL and PyTorch are told to
     padTokenId: 0,
@@ -237,7 +262,8 @@ async function iteration(model: CausalLM, optimizer: AdamW, config: TrainingConf
   });
   return {
     rollout: seconds(started, generated),
-    prefill: seconds(started, firstToken),
+    weightSync: sync.writeSeconds + sync.loadSeconds,
+    prefill: seconds(sampling, firstToken),
     decode: seconds(firstToken, generated),
     logprobs: seconds(scoreStart, scored),
     reward: seconds(scored, rewarded),

@@ -49,8 +49,13 @@ export async function benchCommand(argv: string[]): Promise<void> {
     model: { type: 'string' },
     size: { type: 'string' },
     'prompt-tokens': { type: 'string' },
+    'rollout-engine': { type: 'string' },
+    'rollout-weights': { type: 'string' },
   });
   if (v.model !== undefined || v.size !== undefined) return benchIteration(v);
+  for (const flag of ['rollout-engine', 'rollout-weights']) {
+    if (v[flag] !== undefined) throw new UserError(`--${flag} belongs to the whole-iteration bench: give --model DIR or --size S with it`);
+  }
   if (v['prompt-tokens'] !== undefined) throw new UserError('--prompt-tokens belongs to the whole-iteration bench: give --model DIR or --size S with it (the per-size bench takes --prompt-len)');
   const sizes = ((v.sizes as string | undefined) ?? 'tiny,25m,135m').split(',');
   for (const s of sizes) if (!MODEL_SIZES[s]) throw new UserError(`unknown size "${s}"; known: ${Object.keys(MODEL_SIZES).join(', ')}`);
