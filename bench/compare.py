@@ -230,7 +230,8 @@ def run_trl(a):
 
 def run_ours(a):
     cmd = ["node", os.path.join(ROOT, "out", "cli.js"), "bench", "--model", a.model, "--prompts", str(a.prompts), "--group", str(a.group),
-           "--prompt-tokens", str(a.prompt_tokens), "--new-tokens", str(a.new_tokens), "--backend", a.backend, "--json"]
+           "--prompt-tokens", str(a.prompt_tokens), "--new-tokens", str(a.new_tokens), "--backend", a.backend,
+           "--rollout-engine", a.rollout_engine, "--json"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"compare.py: {' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
@@ -252,7 +253,7 @@ def table(records):
     for rec in records:
         s = rec["setting"]
         lines.append(f"\n{s['model']}: {s['prompts']} prompts x {s['group']}, prompt {s['prompt_tokens']}, {s['new_tokens']} new tokens "
-                     f"({rec['when']}, {rec['iterations']} iterations each, the last timed)")
+                     f"({rec['when']}, {rec['iterations']} iterations each, the last timed; our rollouts: {s.get('rollout_engine', 'tfjs')})")
         lines.append(f"{'':22}{'ours':>10}{'TRL':>10}{'PyTorch':>10}{'ours/TRL':>10}{'ours/PT':>10}")
         o, t, p = rec["ours"], rec["trl"], rec["torch"]
         for k in PHASES + ["tokens_generated"] + RATES + ["peak_rss_mb", "gflops_achieved", "gflops_peak"]:
@@ -272,6 +273,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--learning-rate", type=float, default=1e-5)
     ap.add_argument("--backend", default="wasm")
+    ap.add_argument("--rollout-engine", default="llama.cpp", help="ours: llama.cpp (the trainer's choice where it loads) or tfjs")
     ap.add_argument("--side", choices=["trl", "torch"])
     ap.add_argument("--out", help="append this setting's record (JSON line) to FILE")
     ap.add_argument("--table", help="print the table of every record in FILE and exit")
@@ -285,7 +287,8 @@ def main():
         return
     if not a.model:
         ap.error("--model DIR is required")
-    rec = {"setting": {"model": a.model, "prompts": a.prompts, "group": a.group, "prompt_tokens": a.prompt_tokens, "new_tokens": a.new_tokens},
+    rec = {"setting": {"model": a.model, "prompts": a.prompts, "group": a.group, "prompt_tokens": a.prompt_tokens, "new_tokens": a.new_tokens,
+                       "rollout_engine": a.rollout_engine},
            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "iterations": a.iterations}
     rec["ours"] = run_ours(a)
     rec["trl"] = run_side(a, "trl")

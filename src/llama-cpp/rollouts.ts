@@ -21,6 +21,15 @@ export interface WeightSync {
   loadSeconds: number;
 }
 
+/** llama.cpp's most sequences in one context (LLAMA_MAX_SEQ). */
+const MAX_SEQUENCES = 256;
+
+/**
+ * Attention in F32: llama.cpp's CPU flash attention and its default F16 cache move
+ * log-probabilities by ~4e-3; without them they match ours within ~3e-6 (gguf test).
+ */
+export const EXACT_ATTENTION = { flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' } as const;
+
 export class LlamaCppRollouts {
   private model: LlamaModel | undefined;
   private parameters = 0;
@@ -62,16 +71,13 @@ export class LlamaCppRollouts {
     const g = opts.groupSize;
     const rows = prompts.length * g;
     const longestPrompt = Math.max(1, ...prompts.map((p) => p.length));
+    const width = Math.min(rows, MAX_SEQUENCES);
     const context = await this.model.createContext({
-      sequences: rows,
+      sequences: width,
       contextSize: longestPrompt + opts.maxNewTokens + 1,
-      batchSize: Math.min(2048, Math.max(rows, longestPrompt * rows)),
+      batchSize: Math.min(2048, Math.max(width, longestPrompt * width)),
       threads: decodeThreads(this.parameters),
-      // Exact attention in F32: llama.cpp's CPU flash attention and its default F16 cache
-      // move log-probabilities by ~4e-3; without them they match ours within ~3e-6.
-      flashAttention: false,
-      experimentalKvCacheKeyType: 'F32',
-      experimentalKvCacheValueType: 'F32',
+      ...EXACT_ATTENTION,
     } as Parameters<LlamaModel['createContext']>[0]);
     try {
       const eos = new Set(opts.eosTokenIds);
@@ -81,35 +87,39 @@ export class LlamaCppRollouts {
       // node-llama-cpp decodes them as one batch (rows that queue at different times are
       // decoded in separate batches, 20x slower at 32 rows), and the batches are the same
       // from run to run.
-      const sequences = Array.from({ length: rows }, () => context.getSequence());
+      // More rows than llama.cpp's sequences go in waves, each row on sequence r % width.
+      const sequences = Array.from({ length: width }, () => context.getSequence());
       const ids: number[][] = Array.from({ length: rows }, () => []);
-      let live = Array.from({ length: rows }, (_, r) => r);
-      for (let step = 0; live.length > 0; step++) {
-        const next = await Promise.all(live.map(async (r) => {
-          const p = Math.floor(r / g);
-          // Step 0 feeds the prompt (a prompt of no tokens still needs a position to predict from).
-          const input = step === 0 ? (prompts[p].length > 0 ? prompts[p] : [opts.padTokenId]) : [ids[r][ids[r].length - 1]];
-          const items: ControlledEvaluateInputItem[] = input.map((t) => t as Token);
-          items[items.length - 1] = [input[input.length - 1] as Token, { generateNext: { token: true, options: sampler(opts, stepSeed(opts.seed, p, r % g, step)) } }];
-          const result = await sequences[r].controlledEvaluate(items);
-          const token = result[items.length - 1]?.next?.token;
-          if (token === undefined || token === null) throw new Error(`llama.cpp returned no token for row ${r} at step ${step}`);
-          return token as number;
-        }));
-        const still: number[] = [];
-        live.forEach((r, i) => {
-          const token = next[i];
-          ids[r].push(token);
-          const stopAt = stop?.check(ids[r]);
-          let reason: FinishReason | undefined;
-          if (eos.has(token)) reason = 'eos';
-          else if (stopAt !== undefined) reason = 'stop';
-          else if (ids[r].length >= opts.maxNewTokens) reason = 'length';
-          if (reason) out[Math.floor(r / g)][r % g] = { ids: ids[r], finishReason: reason, ...(reason === 'stop' ? { stopTextLength: stopAt } : {}) };
-          else still.push(r);
-        });
-        live = still;
-        opts.onStep?.({ step: step + 1, maxNewTokens: opts.maxNewTokens, activeRows: live.length, totalRows: rows });
+      for (let wave = 0; wave < rows; wave += width) {
+        if (wave > 0) await Promise.all(sequences.map((s) => s.clearHistory()));
+        let live = Array.from({ length: Math.min(width, rows - wave) }, (_, i) => wave + i);
+        for (let step = 0; live.length > 0; step++) {
+          const next = await Promise.all(live.map(async (r) => {
+            const p = Math.floor(r / g);
+            // Step 0 feeds the prompt (a prompt of no tokens still needs a position to predict from).
+            const input = step === 0 ? (prompts[p].length > 0 ? prompts[p] : [opts.padTokenId]) : [ids[r][ids[r].length - 1]];
+            const items: ControlledEvaluateInputItem[] = input.map((t) => t as Token);
+            items[items.length - 1] = [input[input.length - 1] as Token, { generateNext: { token: true, options: sampler(opts, stepSeed(opts.seed, p, r % g, step)) } }];
+            const result = await sequences[r % width].controlledEvaluate(items);
+            const token = result[items.length - 1]?.next?.token;
+            if (token === undefined || token === null) throw new Error(`llama.cpp returned no token for row ${r} at step ${step}`);
+            return token as number;
+          }));
+          const still: number[] = [];
+          live.forEach((r, i) => {
+            const token = next[i];
+            ids[r].push(token);
+            const stopAt = stop?.check(ids[r]);
+            let reason: FinishReason | undefined;
+            if (eos.has(token)) reason = 'eos';
+            else if (stopAt !== undefined) reason = 'stop';
+            else if (ids[r].length >= opts.maxNewTokens) reason = 'length';
+            if (reason) out[Math.floor(r / g)][r % g] = { ids: ids[r], finishReason: reason, ...(reason === 'stop' ? { stopTextLength: stopAt } : {}) };
+            else still.push(r);
+          });
+          live = still;
+          if (wave + width >= rows) opts.onStep?.({ step: step + 1, maxNewTokens: opts.maxNewTokens, activeRows: live.length, totalRows: rows });
+        }
       }
       return out;
     } finally {
