@@ -21,6 +21,8 @@ import { EXACT_ATTENTION, LlamaCppRollouts, samplingMismatch } from '../src/llam
 import { RolloutEngine } from '../src/trainer/rollout-engine';
 import { DEFAULT_TRAINING_CONFIG } from '../src/trainer/config';
 import type { CausalLM } from '../src/model/causal-lm';
+import { trainDemoRun } from './helpers/demo-run';
+import { jsonLines } from './helpers/train-run';
 
 const fixtures = join(__dirname, 'fixtures', 'models');
 const demo = join(__dirname, '..', 'examples', 'demo', 'model');
@@ -79,7 +81,7 @@ for (const name of ['llama-tied', 'qwen2-gqa-bias', 'mistral-bf16', 'llama-shard
   });
 }
 
-test('a model llama.cpp would run differently is named, and auto falls back to tfjs while an explicit llama.cpp is refused', async () => {
+test('a model llama.cpp would run differently, or so small that tfjs samples as fast, stays on tfjs under auto; an explicit llama.cpp is refused with the reason', async () => {
   const model = await loadCausalLM(join(fixtures, 'llama3-rope'));
   try {
     const reason = unsupportedModel(model.config, 64);
@@ -91,6 +93,17 @@ test('a model llama.cpp would run differently is named, and auto falls back to t
     await assert.rejects(RolloutEngine.open({ ...config, rollout_engine: 'llama.cpp' }, model.config, 'wasm'), /rollout_engine "llama\.cpp" in the config cannot be used: the model's rope_scaling/);
   } finally {
     model.dispose();
+  }
+  const demoModel = await loadCausalLM(demo);
+  try {
+    const config = { ...DEFAULT_TRAINING_CONFIG, model_path: 'x', dataset_path: 'x', rewards: [] };
+    const auto = await RolloutEngine.open(config, demoModel.config, 'wasm');
+    assert.match(auto.description, /^tfjs \(llama\.cpp not used: the model is small \(0\.33M parameters/);
+    const forced = await RolloutEngine.open({ ...config, rollout_engine: 'llama.cpp' }, demoModel.config, 'wasm');
+    assert.equal(forced.description, 'llama.cpp (CPU, weights F32)');
+    await forced.close();
+  } finally {
+    demoModel.dispose();
   }
   assert.match(samplingMismatch({ temperature: 0.7, topP: 0.9, minP: 0, repetitionPenalty: 1 }) ?? '', /top_p or min_p/);
   assert.match(samplingMismatch({ temperature: 1, topP: 1, minP: 0, repetitionPenalty: 1.1 }) ?? '', /repetition_penalty/);
@@ -172,5 +185,18 @@ test('sampled tokens follow our distribution under top-k and temperature', async
   } finally {
     await rollouts.close();
     model.dispose();
+  }
+});
+
+test('grpo train with rollout_engine "llama.cpp": the run log names it and each iteration trains on its completions', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'llama-cpp-train-'));
+  try {
+    const runDir = trainDemoRun(work, { rollout_engine: 'llama.cpp', num_iterations: 3, kl_coef: 0 });
+    assert.match(readFileSync(join(runDir, 'log.txt'), 'utf8'), /rollouts: llama\.cpp \(CPU, weights F32\)/);
+    const metrics = jsonLines(join(runDir, 'metrics.jsonl'));
+    assert.deepEqual(metrics.map((m) => m.iteration), [1, 2, 3]);
+    for (const m of metrics) assert.ok(Number.isFinite(m.loss), `iteration ${m.iteration} has a finite loss`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 });

@@ -231,12 +231,12 @@ export const TRAINING_CONFIG_FIELDS = {
   rollout_engine: choice({
     values: ['auto', 'llama.cpp', 'tfjs'],
     default: 'auto',
-    doc: 'What samples the completions. llama.cpp (node-llama-cpp, an optional dependency) decodes several times faster on a CPU; the policy\'s weights are handed to it after every update and the log-probabilities stay computed by the trainer, so the loss is the same. auto takes llama.cpp where it loads, the model and sampling settings map exactly and the backend is not native TensorFlow, and says once in the run log why not otherwise; tfjs samples in the training engine.',
+    doc: 'What samples the completions. llama.cpp (node-llama-cpp, an optional dependency) decodes several times faster on a CPU; the policy\'s weights are handed to it after every update and the log-probabilities stay computed by the trainer, so the loss is the same. auto takes llama.cpp for models of 5M parameters and more (below, tfjs samples as fast) where it loads, the model and sampling settings map exactly and the backend is not native TensorFlow, and says in the run log why not otherwise; tfjs samples in the training engine.',
   }),
   rollout_weights: choice({
     values: ['f32', 'f16'],
     default: 'f32',
-    doc: 'Precision of the weights llama.cpp samples with. f32 samples the policy exactly; f16 halves the memory it reads per token, at a small, unmeasured-here difference between the sampled distribution and the trained one (the loss still uses exact log-probabilities).',
+    doc: 'Precision of the weights llama.cpp samples with. f32 samples the policy exactly; f16 halves the memory it reads per token; its log-probabilities differ from the trained model\'s by up to 5e-2 on the test models, so completions are drawn from a slightly different distribution (the loss still uses exact log-probabilities).',
   }),
 };
 
