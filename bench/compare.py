@@ -273,7 +273,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--learning-rate", type=float, default=1e-5)
     ap.add_argument("--backend", default="wasm")
-    ap.add_argument("--rollout-engine", default="llama.cpp", help="ours: llama.cpp (the trainer's choice where it loads) or tfjs")
+    ap.add_argument("--rollout-engine", default="auto", help="ours: auto (as the trainer chooses), llama.cpp or tfjs")
     ap.add_argument("--side", choices=["trl", "torch"])
     ap.add_argument("--out", help="append this setting's record (JSON line) to FILE")
     ap.add_argument("--table", help="print the table of every record in FILE and exit")

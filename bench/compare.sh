@@ -5,7 +5,7 @@
 #
 #   bash bench/compare.sh [SETTING ...]     a SETTING is MODEL:PROMPTS:PROMPT_TOKENS:NEW_TOKENS,
 #                                           MODEL one of demo, 25m, 135m; default: demo and 25m at 4:32:64
-#   ENGINE=tfjs bash bench/compare.sh ...   our rollouts through tfjs instead of llama.cpp
+#   ENGINE=tfjs bash bench/compare.sh ...   our rollouts through tfjs (or llama.cpp), not as auto picks
 #
 # Python: $GRPO_TRL_PYTHON, else the virtual environment .ci/run makes (~/.cache/grpo-studio-trl/venv),
 # with trl, torch and transformers. Run `npm run build` first.
@@ -15,7 +15,7 @@ PY="${GRPO_TRL_PYTHON:-$HOME/.cache/grpo-studio-trl/venv/bin/python}"
 OUT="${OUT:-bench/compare-results.jsonl}"
 MODELS="${MODELS:-/tmp/grpo-compare-models}"
 GROUP="${GROUP:-8}"
-ENGINE="${ENGINE:-llama.cpp}"
+ENGINE="${ENGINE:-auto}"
 [ -x "$PY" ] || { echo "compare.sh: no Python at $PY (set GRPO_TRL_PYTHON)" >&2; exit 1; }
 [ -f out/cli.js ] || { echo "compare.sh: out/cli.js is missing: run npm run build" >&2; exit 1; }
 settings=("$@")

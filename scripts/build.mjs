@@ -34,11 +34,13 @@ async function bundle(options) {
 
 await bundle({
   ...nodeBundle,
-  // The reward worker runs user code in child processes; it is its own entry point. The trainer
+  // The reward worker runs user code in child processes and the update worker is a second TF.js
+  // on the other core; each is its own entry point. The trainer
   // process is the child the extension forks to train in.
   entryPoints: {
     cli: join(root, 'src/cli/main.ts'),
     'reward-worker': join(root, 'src/rewards/worker.ts'),
+    'update-worker': join(root, 'src/trainer/update-worker-main.ts'),
     'trainer-process': join(root, 'src/trainer-process/main.ts'),
   },
   external: runtimeExternals,

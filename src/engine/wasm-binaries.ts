@@ -29,3 +29,9 @@ function packageDist(): string | undefined {
     return undefined;
   }
 }
+
+/** Where the binaries are, as the process that started this worker thread found them. */
+export function useWasmBinariesFrom(dir: string): void {
+  setWasmPaths(dir + sep);
+  located = dir;
+}

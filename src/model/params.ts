@@ -107,6 +107,13 @@ export function disposeParams(params: Params): void {
   params.clear();
 }
 
+/** Parameters a config implies, before any weights load. */
+export function configParameters(c: ModelConfig): number {
+  let n = 0;
+  for (const shape of expectedShapes(c).values()) n += shape.reduce((a, b) => a * b, 1);
+  return n;
+}
+
 export function countParameters(params: Params): number {
   let n = 0;
   for (const v of params.values()) n += v.size;

@@ -1,30 +1,7 @@
-// Where the reward worker's entry point is: a worker thread needs a JavaScript file on disk.
-
-import { existsSync } from 'node:fs';
+// Where the reward worker's entry point is (engine/worker-script.ts).
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { assert } from '../errors';
+import { workerScript } from '../engine/worker-script';
 
-/**
- * `reward-worker.js` next to the bundled CLI; or, when GRPO Studio runs from its TypeScript
- * sources (tests, tsx), worker.ts bundled on the spot into `tmpDir`, since a worker thread
- * does not inherit tsx's loader.
- */
-export async function rewardWorkerScript(tmpDir: string): Promise<string> {
-  if (!__filename.endsWith('.ts')) {
-    const prebuilt = join(__dirname, 'reward-worker.js');
-    assert(existsSync(prebuilt), `${prebuilt} is missing: the build must bundle src/rewards/worker.ts as reward-worker.js next to the CLI`);
-    return prebuilt;
-  }
-  const script = join(tmpDir, 'reward-worker.js');
-  await build({
-    entryPoints: [join(__dirname, 'worker.ts')],
-    outfile: script,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'silent',
-  });
-  return script;
+export function rewardWorkerScript(tmpDir: string): Promise<string> {
+  return workerScript('reward-worker', join(__dirname, 'worker.ts'), tmpDir);
 }

@@ -233,6 +233,12 @@ export const TRAINING_CONFIG_FIELDS = {
     default: 'auto',
     doc: 'What samples the completions. llama.cpp (node-llama-cpp, an optional dependency) decodes several times faster on a CPU; the policy\'s weights are handed to it after every update and the log-probabilities stay computed by the trainer, so the loss is the same. auto takes llama.cpp for models of 5M parameters and more (below, tfjs samples as fast) where it loads, the model and sampling settings map exactly and the backend is not native TensorFlow, and says in the run log why not otherwise; tfjs samples in the training engine.',
   }),
+  update_threads: integer({
+    min: 0,
+    max: 2,
+    default: 0,
+    doc: 'Threads for the update on the wasm backend: 2 runs half of each optimizer step\'s micro-batches in a second TF.js on the other core, with the same result within float32 rounding. 0 (auto): 2 for full fine-tuning of models of 5M parameters and more on a machine of 2 cores or more, else 1. LoRA runs use 1.',
+  }),
   rollout_weights: choice({
     values: ['f32', 'f16'],
     default: 'f32',

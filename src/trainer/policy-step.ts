@@ -30,6 +30,16 @@ export interface StepSettings {
   hostGradients?: boolean;
   /** Seeds LoRA dropout for this step (each micro-batch and layer derive their own), so a resume is exact. */
   dropoutSeed?: number;
+  /** Runs half of each step's micro-batches on the other core (update-worker.ts). */
+  parallel?: UpdateShareRunner;
+}
+
+/** What computes a share of a step elsewhere: the update worker. */
+export interface UpdateShareRunner {
+  share(
+    model: CausalLM, config: TrainingConfig, step: StepBatch, micro: number[][], firstIndex: number,
+    s: StepSettings, counts: StepCounts, threshold: number | undefined,
+  ): Promise<{ loss: number; parts: Partial<GrpoLossPartValues>[]; grads: Map<string, { values: Float32Array; shape: number[] }>; logprobs?: Float32Array }>;
 }
 
 export interface StepResult {
@@ -49,27 +59,77 @@ export interface StepResult {
  */
 export async function stepLossAndGradients(model: CausalLM, config: TrainingConfig, step: StepBatch, s: StepSettings): Promise<StepResult> {
   const { batch } = step;
-  const c = batch.completionLength;
+  // With an update worker a step has two micro-batches at least, one for each thread.
+  const microRows = s.parallel && batch.rows > 1 ? Math.min(s.microRows, Math.ceil(batch.rows / 2)) : s.microRows;
   const micro: number[][] = [];
-  for (let start = 0; start < batch.rows; start += s.microRows) micro.push(range(start, Math.min(start + s.microRows, batch.rows)));
-  const head = { vocabChunk: s.vocabChunk, entropyGradient: s.entropyCoef !== 0 };
+  for (let start = 0; start < batch.rows; start += microRows) micro.push(range(start, Math.min(start + microRows, batch.rows)));
   const counts: StepCounts = { sequences: batch.rows, tokens: countActive(step.mask), bonusTokens: countActive(step.mask) };
   let threshold: number | undefined;
   const q = 1 - config.top_entropy_quantile;
-  const thresholdFrom = (entropy: Float32Array) => {
-    threshold = entropyThreshold(entropy, step.mask, q) ?? Infinity; // no token counts: none keeps the term
-    counts.bonusTokens = tokensAtOrAbove(entropy, step.mask, threshold);
-  };
   // A split step needs every micro-batch's entropies before the first loss; a whole one reads
   // its own in its forward pass.
-  if (q > 0 && micro.length > 1) thresholdFrom(await stepEntropies(model, batch, micro, s.temperature, s.vocabChunk));
+  if (q > 0 && micro.length > 1) threshold = entropyThresholdInto(await stepEntropies(model, batch, micro, s.temperature, s.vocabChunk), step.mask, q, counts);
 
-  const sum = new GradientSum(s.hostGradients === true && micro.length > 1);
-  const read = step.oldLogprobs === undefined ? new Float32Array(batch.rows * c) : undefined;
+  const shares = s.parallel && micro.length > 1 ? [micro.slice(0, Math.ceil(micro.length / 2)), micro.slice(Math.ceil(micro.length / 2))] : [micro];
+  const onHost = s.hostGradients === true && micro.length > 1;
+  // The second half goes to the update worker and runs on the other core while this thread
+  // runs the first; micro-batch indices stay the step's, so dropout seeds are the same.
+  const remote = shares.length > 1 ? s.parallel!.share(model, config, step, shares[1], micro.indexOf(shares[1][0]), s, counts, threshold) : undefined;
+  let local: ShareResult;
+  try {
+    local = await stepShare(model, config, step, shares[0], 0, s, counts, threshold, onHost);
+  } catch (e) {
+    await remote?.catch(() => undefined);
+    throw e;
+  }
+  if (!remote) return { loss: local.loss, grads: local.grads, stats: combineLossParts(local.parts, config.importance_sampling_level === 'sequence'), logprobs: local.logprobs };
+  let other: Awaited<typeof remote>;
+  try {
+    other = await remote;
+  } catch (e) {
+    tf.dispose([...local.grads.values()]);
+    throw e;
+  }
+  const grads = new Map<string, tf.Tensor>();
+  for (const [name, g] of local.grads) {
+    const theirs = other.grads.get(name)!;
+    grads.set(name, tf.tidy(() => tf.add(g, tf.tensor(theirs.values, theirs.shape, 'float32'))));
+    g.dispose();
+  }
+  let logprobs = local.logprobs;
+  if (logprobs && other.logprobs) for (let i = 0; i < logprobs.length; i++) if (other.logprobs[i] === other.logprobs[i]) logprobs[i] = other.logprobs[i];
+  return { loss: local.loss + other.loss, grads, stats: combineLossParts([...local.parts, ...other.parts], config.importance_sampling_level === 'sequence'), logprobs };
+}
+
+/** What one share of a step's micro-batches gives: the sum of their losses and gradients. */
+export interface ShareResult {
+  loss: number;
+  parts: Partial<GrpoLossPartValues>[];
+  grads: Map<string, tf.Tensor>; // the caller's to dispose
+  /** [B, C] the share's rows filled (NaN elsewhere), when the step had no oldLogprobs. */
+  logprobs?: Float32Array;
+}
+
+/**
+ * Loss and gradients of some of a step's micro-batches (`micro`, the first being the step's
+ * micro-batch `firstIndex`), each normalised by the whole step's `counts`: on the trainer's
+ * thread, or in the update worker (update-worker.ts) for the other half.
+ */
+export async function stepShare(
+  model: CausalLM, config: TrainingConfig, step: StepBatch, micro: number[][], firstIndex: number,
+  s: StepSettings, counts: StepCounts, threshold: number | undefined, onHost: boolean,
+): Promise<ShareResult> {
+  const { batch } = step;
+  const c = batch.completionLength;
+  const head = { vocabChunk: s.vocabChunk, entropyGradient: s.entropyCoef !== 0 };
+  const q = 1 - config.top_entropy_quantile;
+  const sum = new GradientSum(onHost);
+  const read = step.oldLogprobs === undefined ? new Float32Array(batch.rows * c).fill(NaN) : undefined;
   let loss = 0;
   const parts: Partial<GrpoLossPartValues>[] = [];
   try {
-    for (const [index, rows] of micro.entries()) {
+    for (const [offset, rows] of micro.entries()) {
+      const index = firstIndex + offset;
       if (model.lora && s.dropoutSeed !== undefined) model.lora.dropoutSeed = s.dropoutSeed * 1009 + index;
       const whole = rows.length === batch.rows;
       const sub = whole ? batch : selectRows(batch, rows);
@@ -78,7 +138,7 @@ export async function stepLossAndGradients(model: CausalLM, config: TrainingConf
       let kept: ReturnType<typeof grpoLoss>['parts'] | undefined;
       const g = lossAndGradients(model.trainable, () => {
         const { logp, entropy } = completionLogprobsAndEntropy(model, sub, s.temperature, head);
-        if (q > 0 && micro.length === 1) thresholdFrom(entropy.dataSync() as Float32Array); // a [B, C] read
+        if (q > 0 && whole) threshold = entropyThresholdInto(entropy.dataSync() as Float32Array, step.mask, q, counts); // a [B, C] read
         if (read) read.set(logp.dataSync() as Float32Array, rows[0] * c); // micro-batches are consecutive rows
         const out = grpoLoss(
           {
@@ -119,7 +179,7 @@ export async function stepLossAndGradients(model: CausalLM, config: TrainingConf
   } finally {
     if (model.lora) model.lora.dropoutSeed = undefined; // sampling and scoring never drop out
   }
-  return { loss, grads: sum.result(), stats: combineLossParts(parts, config.importance_sampling_level === 'sequence'), logprobs: read };
+  return { loss, parts, grads: sum.result(), logprobs: read };
 }
 
 /**
@@ -178,6 +238,13 @@ async function stepEntropies(model: CausalLM, batch: SequenceBatch, micro: numbe
     h.dispose();
   }
   return out;
+}
+
+/** The entropy threshold of quantile `q`, with the tokens at or above it counted into `counts`. */
+function entropyThresholdInto(entropy: Float32Array, mask: Float32Array, q: number, counts: StepCounts): number {
+  const threshold = entropyThreshold(entropy, mask, q) ?? Infinity; // no token counts: none keeps the term
+  counts.bonusTokens = tokensAtOrAbove(entropy, mask, threshold);
+  return threshold;
 }
 
 function countActive(mask: Float32Array): number {

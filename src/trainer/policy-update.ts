@@ -7,7 +7,7 @@ import type { GrpoLossStatValues } from './loss';
 import type { MemoryPlan } from './memory-plan';
 import type { AdamW } from './optimizer';
 import type { Rollout } from './rollout';
-import { stepLossAndGradients, type StepBatch } from './policy-step';
+import { stepLossAndGradients, type StepBatch, type UpdateShareRunner } from './policy-step';
 import { selectRows } from './sequence-batch';
 import { StepMeans } from './step-means';
 
@@ -38,6 +38,8 @@ export interface UpdateInput {
   plan: Pick<MemoryPlan, 'microRows' | 'vocabChunk' | 'hostMoments'>;
   seed: number; // shuffles minibatches; per iteration, so a resumed run shuffles alike
   consecutiveSkippedBefore: number;
+  /** Half of each step's micro-batches on the other core (update-worker.ts). */
+  parallel?: UpdateShareRunner;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function updatePolicy(model: CausalLM, optimizer: AdamW, config: Tr
         vocabChunk: u.plan.vocabChunk,
         hostGradients: u.plan.hostMoments,
         dropoutSeed: config.seed * 1_000_003 + optimizer.step,
+        parallel: u.parallel,
       });
       if (result.logprobs) pick.forEach((r, i) => oldLogprobs.set(result.logprobs!.subarray(i * c, (i + 1) * c), r * c));
       try {

@@ -9,7 +9,7 @@ import { LlamaCppRollouts, samplingMismatch } from '../llama-cpp/rollouts';
 import type { CausalLM } from '../model/causal-lm';
 import type { ModelConfig } from '../model/config';
 import type { Completion, GenerateOptions } from '../model/generate';
-import { expectedShapes } from '../model/params';
+import { configParameters } from '../model/params';
 import type { TrainingConfig } from './config';
 
 /** Below this many parameters auto keeps rollouts on tfjs. */
@@ -78,7 +78,7 @@ function whyNotLlamaCpp(config: TrainingConfig, model: ModelConfig, backend: str
   if (unsupported !== undefined) return unsupported;
   // Measured on 2 cores (bench/RESULTS.md): at the 0.33M demo, tfjs decodes as fast as
   // llama.cpp and prefills each prompt once for its group, where llama.cpp prefills every row.
-  const parameters = [...expectedShapes(model).values()].reduce((n, shape) => n + shape.reduce((a, b) => a * b, 1), 0);
+  const parameters = configParameters(model);
   if (config.rollout_engine === 'auto' && parameters < AUTO_MIN_PARAMETERS) return `the model is small (${(parameters / 1e6).toFixed(2)}M parameters; below ${AUTO_MIN_PARAMETERS / 1e6}M tfjs samples as fast)`;
   return undefined;
 }

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { initBackend } from '../engine/backend';
 import { PeakMemory, wasmHeapBytes } from '../engine/memory-probe';
 import { inPhase } from '../engine/out-of-memory';
@@ -30,6 +32,8 @@ import { updatePolicy } from './policy-update';
 import type { KlReference } from './reference';
 import { loadPolicy, runLoraSpec, startReference } from './policy-model';
 import { RolloutEngine } from './rollout-engine';
+import { UpdateWorker } from './update-worker';
+import { updateThreads } from './update-threads';
 import { MEMORY_FIX, runRollout, type Rollout, type RolloutPeaks } from './rollout';
 import { rolloutRecords } from './rollout-records';
 import { RunDir } from './run-dir';
@@ -72,6 +76,7 @@ export class Trainer {
     private readonly entropyBonus: EntropyBonus,
     private readonly memory: ReturnType<typeof planTraining>,
     private readonly rolloutEngine: RolloutEngine,
+    private readonly updateWorker: { worker: UpdateWorker | undefined; description: string; tmpDir: string | undefined },
   ) {
     this.iteration = state.iteration;
   }
@@ -89,6 +94,7 @@ export class Trainer {
     const memory = planTraining(config, modelConfig, expectedShapes(modelConfig).values(), longestPrompt, backend.name, lora && adapterShape(modelConfig, lora, expectedShapes(modelConfig), config.model_path));
     const rolloutEngine = await RolloutEngine.open(config, modelConfig, backend.name);
     const policy = await loadPolicy(config, lora, checkpoint?.path);
+    const threads = updateThreads(config, modelConfig, backend.name, lora !== undefined);
     const rewards = await startRewards(config, opts);
     const optimizer = new AdamW(policy.trainable, {
       beta1: config.adam_beta1,
@@ -118,7 +124,17 @@ export class Trainer {
       dataOrder = DataOrder.start(rows.length, config.seed);
     }
     const entropyBonus = new EntropyBonus(config, checkpoint?.state.entropyBonus);
-    return new Trainer(config, run, policy, tokenizer, rows, rewards, optimizer, reference, dataOrder, state, backend.reason, checkpoint?.state.iteration, heldOut, entropyBonus, memory, rolloutEngine);
+    // Last: a started worker thread keeps the process alive until close().
+    const workerDir = threads.threads === 2 ? await mkdtemp(join(tmpdir(), 'grpo-update-')) : undefined;
+    let worker: UpdateWorker | undefined;
+    try {
+      worker = workerDir ? await UpdateWorker.start(policy, workerDir) : undefined;
+    } catch (e) {
+      await rewards.close();
+      throw e;
+    }
+    const updateWorker = { worker, description: `${threads.threads} thread${threads.threads === 2 ? 's' : ''} (${threads.why})`, tmpDir: workerDir };
+    return new Trainer(config, run, policy, tokenizer, rows, rewards, optimizer, reference, dataOrder, state, backend.reason, checkpoint?.state.iteration, heldOut, entropyBonus, memory, rolloutEngine, updateWorker);
   }
 
   on(listener: TrainerListener): () => void {
@@ -173,6 +189,7 @@ export class Trainer {
     }
     await this.run.log(`memory plan: ${describePlan(this.memory)}`);
     await this.run.log(`rollouts: ${this.rolloutEngine.description}`);
+    await this.run.log(`update: ${this.updateWorker.description}`);
     let reason: 'completed' | 'stopped' | 'failed' = 'completed';
     try {
       if (this.iteration === 0) await this.evaluateHeldOut();
@@ -332,6 +349,7 @@ export class Trainer {
       plan: this.memory,
       seed: c.seed * 1_000_003 + iteration,
       consecutiveSkippedBefore: this.state.consecutiveSkipped,
+      parallel: this.updateWorker.worker,
     }));
     const updatePeak = this.peaks.peakBytes;
     this.state.consecutiveSkipped = update.consecutiveSkipped;
@@ -389,6 +407,8 @@ export class Trainer {
 
   async close(): Promise<void> {
     await this.rolloutEngine.close();
+    await this.updateWorker.worker?.close();
+    if (this.updateWorker.tmpDir) await rm(this.updateWorker.tmpDir, { recursive: true, force: true });
     await this.rewards.close();
     this.optimizer.dispose();
     this.policy.dispose();

@@ -4,6 +4,8 @@
 // figures can be set beside TRL's and a plain PyTorch loop's on the same model file
 // (bench/compare.sh). runRollout itself needs text prompts and a tokenizer; the bench feeds
 // token ids, so it calls the same functions with the same options, EOS left out.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import * as os from 'node:os';
 import type { BackendChoice } from '../../engine/backend';
 import { UserError } from '../../errors';
@@ -13,8 +15,10 @@ import { generate, type GenerateOptions } from '../../model/generate';
 import type { GgufWeights } from '../../llama-cpp/gguf-policy';
 import { loadLlamaCpp } from '../../llama-cpp/native';
 import { LlamaCppRollouts } from '../../llama-cpp/rollouts';
+import { UpdateWorker } from '../../trainer/update-worker';
+import { updateThreads } from '../../trainer/update-threads';
 import { freshConfigJson, MODEL_SIZES, randomWeights } from '../../model/init';
-import { countParameters, expectedShapes, paramsFromTensors } from '../../model/params';
+import { configParameters, countParameters, expectedShapes, paramsFromTensors } from '../../model/params';
 import { Rng } from '../../model/rng';
 import { rolloutAdvantages } from '../../trainer/advantages';
 import { DEFAULT_TRAINING_CONFIG, type TrainingConfig } from '../../trainer/config';
@@ -30,7 +34,7 @@ import type { Values } from '../flags';
 import { loadModelFolder, startBackend } from '../session';
 import { matmulPeak, passFlops } from './bench-flops';
 
-export const BENCH_ITERATION_HELP = `grpo bench --model DIR | --size tiny|25m|135m [--prompts P] [--group G] [--prompt-tokens N] [--new-tokens L] [--json] [--backend B] [--rollout-engine tfjs|llama.cpp] [--rollout-weights f32|f16]
+export const BENCH_ITERATION_HELP = `grpo bench --model DIR | --size tiny|25m|135m [--prompts P] [--group G] [--prompt-tokens N] [--new-tokens L] [--json] [--backend B] [--rollout-engine auto|tfjs|llama.cpp] [--rollout-weights f32|f16] [--update-threads 0|1|2]
 
 One whole GRPO iteration, phase by phase, after one warm-up iteration of the same shape:
 rollout (P prompts of N random token ids x G samples of exactly L tokens: end-of-sequence
@@ -44,6 +48,7 @@ gflops_peak (this backend's 1024^3 matmul, measured in the same run). Defaults: 
 export interface IterationBench {
   backend: string;
   rollout_engine: string; // tfjs, llama.cpp-f32, llama.cpp-f16
+  update_threads: number;
   rollout_s: number;
   weight_sync_s: number; // of rollout_s: the policy written as GGUF and loaded by llama.cpp
   logprobs_s: number;
@@ -88,20 +93,29 @@ export async function benchIteration(v: Values): Promise<void> {
     promptTokens: numberFlag(v, 'prompt-tokens', 32, { min: 1, integer: true }),
     newTokens: numberFlag(v, 'new-tokens', 64, { min: 2, integer: true }), // one decoding step at least
   };
-  const engine = (v['rollout-engine'] as string | undefined) ?? 'tfjs';
-  if (engine !== 'tfjs' && engine !== 'llama.cpp') throw new UserError(`--rollout-engine must be tfjs or llama.cpp, got "${engine}"`);
+  const engineFlag = (v['rollout-engine'] as string | undefined) ?? 'auto';
+  if (!['auto', 'tfjs', 'llama.cpp'].includes(engineFlag)) throw new UserError(`--rollout-engine must be auto, tfjs or llama.cpp, got "${engineFlag}"`);
+  const updateThreadsFlag = numberFlag(v, 'update-threads', 0, { min: 0, integer: true });
+  if (updateThreadsFlag > 2) throw new UserError(`--update-threads must be 0 (auto), 1 or 2, got ${updateThreadsFlag}`);
   const weights = (v['rollout-weights'] as string | undefined) ?? 'f32';
   if (weights !== 'f32' && weights !== 'f16') throw new UserError(`--rollout-weights must be f32 or f16, got "${weights}"`);
   const backend = await startBackend(v);
-  const rollouts = engine === 'llama.cpp' ? await openLlamaCpp(weights) : undefined;
   const model = size !== undefined ? sizedModel(size) : (await loadModelFolder(v.model as string, false)).model;
+  // auto, as the trainer decides: llama.cpp from 5M parameters (rollout-engine.ts).
+  const engine = engineFlag === 'auto' ? (configParameters(model.config) >= 5e6 ? 'llama.cpp' : 'tfjs') : engineFlag;
+  const rollouts = engine === 'llama.cpp' ? await openLlamaCpp(weights) : undefined;
+  const threads = updateThreads({ ...DEFAULT_TRAINING_CONFIG, update_threads: updateThreadsFlag } as TrainingConfig, model.config, backend.name, false);
+  const workerDir = threads.threads === 2 ? mkdtempSync(join(os.tmpdir(), 'grpo-bench-')) : undefined;
+  const worker = workerDir ? await UpdateWorker.start(model, workerDir) : undefined;
   try {
-    const result = await benchModel(model, size ?? (v.model as string), backend, w, rollouts);
+    const result = await benchModel(model, size ?? (v.model as string), backend, w, rollouts, worker);
     if (v.json) process.stdout.write(JSON.stringify(result) + '\n');
     else process.stdout.write(describe(result));
   } finally {
     model.dispose();
     await rollouts?.close();
+    await worker?.close();
+    if (workerDir) rmSync(workerDir, { recursive: true, force: true });
   }
 }
 
@@ -117,7 +131,7 @@ function sizedModel(size: string): CausalLM {
   return new CausalLM(config, paramsFromTensors(config, randomWeights(config, 1), `bench:${size}`));
 }
 
-async function benchModel(model: CausalLM, name: string, backend: BackendChoice, w: Workload, rollouts: LlamaCppRollouts | undefined): Promise<IterationBench> {
+async function benchModel(model: CausalLM, name: string, backend: BackendChoice, w: Workload, rollouts: LlamaCppRollouts | undefined, worker: UpdateWorker | undefined): Promise<IterationBench> {
   const config: TrainingConfig = {
     ...DEFAULT_TRAINING_CONFIG,
     model_path: name,
@@ -143,14 +157,15 @@ async function benchModel(model: CausalLM, name: string, backend: BackendChoice,
   // Ids from 2 up: the per-size models keep 0 and 1 for BOS and EOS.
   const promptIds = Array.from({ length: w.prompts }, () => Array.from({ length: w.promptTokens }, () => 2 + rng.int(model.config.vocabSize - 2)));
   try {
-    await iteration(model, optimizer, config, plan, promptIds, 1, rollouts); // warm-up: kernels compiled, heap grown, moments allocated
+    await iteration(model, optimizer, config, plan, promptIds, 1, rollouts, worker); // warm-up: kernels compiled, heap grown, moments allocated
     const peak = matmulPeak();
-    const t = await iteration(model, optimizer, config, plan, promptIds, 2, rollouts);
+    const t = await iteration(model, optimizer, config, plan, promptIds, 2, rollouts, worker);
     const rows = w.prompts * w.group;
     const flops = iterationFlops(model.config, w);
     return {
       backend: backend.name,
       rollout_engine: rollouts ? `llama.cpp-${rollouts.weights}` : 'tfjs',
+      update_threads: worker ? 2 : 1,
       rollout_s: t.rollout,
       weight_sync_s: t.weightSync,
       logprobs_s: t.logprobs,
@@ -195,6 +210,7 @@ interface IterationTimes {
 /** One iteration as Trainer.runIteration runs it, less the run folder's writes and the events. */
 async function iteration(
   model: CausalLM, optimizer: AdamW, config: TrainingConfig, plan: MemoryPlan, promptIds: number[][], index: number, rollouts: LlamaCppRollouts | undefined,
+  worker: UpdateWorker | undefined,
 ): Promise<IterationTimes> {
   const g = config.group_size;
   const seconds = (from: number, to = performance.now()) => (to - from) / 1000;
@@ -259,6 +275,7 @@ async function iteration(
     plan,
     seed: config.seed * 1_000_003 + index,
     consecutiveSkippedBefore: 0,
+    parallel: worker,
   });
   return {
     rollout: seconds(started, generated),
