@@ -237,7 +237,7 @@ export const TRAINING_CONFIG_FIELDS = {
     min: 0,
     max: 2,
     default: 0,
-    doc: 'Threads for the update on the wasm backend: 2 runs half of each optimizer step\'s micro-batches in a second TF.js on the other core, with the same result within float32 rounding. 0 (auto): 2 for full fine-tuning of models of 5M parameters and more on a machine of 2 cores or more, else 1. LoRA runs use 1.',
+    doc: 'Threads for the update on the wasm backend: 2 runs half of each optimizer step\'s micro-batches in a second TF.js on the other core, with the same result within float32 rounding. 0 (auto): 2 for full fine-tuning on a machine of 2 cores or more, else 1. LoRA runs use 1. The worker holds a second copy of the weights and its own activations.',
   }),
   rollout_weights: choice({
     values: ['f32', 'f16'],

@@ -94,7 +94,7 @@ export class Trainer {
     const memory = planTraining(config, modelConfig, expectedShapes(modelConfig).values(), longestPrompt, backend.name, lora && adapterShape(modelConfig, lora, expectedShapes(modelConfig), config.model_path));
     const rolloutEngine = await RolloutEngine.open(config, modelConfig, backend.name);
     const policy = await loadPolicy(config, lora, checkpoint?.path);
-    const threads = updateThreads(config, modelConfig, backend.name, lora !== undefined);
+    const threads = updateThreads(config, backend.name, lora !== undefined);
     const rewards = await startRewards(config, opts);
     const optimizer = new AdamW(policy.trainable, {
       beta1: config.adam_beta1,

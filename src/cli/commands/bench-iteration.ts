@@ -104,7 +104,7 @@ export async function benchIteration(v: Values): Promise<void> {
   // auto, as the trainer decides: llama.cpp from 5M parameters (rollout-engine.ts).
   const engine = engineFlag === 'auto' ? (configParameters(model.config) >= 5e6 ? 'llama.cpp' : 'tfjs') : engineFlag;
   const rollouts = engine === 'llama.cpp' ? await openLlamaCpp(weights) : undefined;
-  const threads = updateThreads({ ...DEFAULT_TRAINING_CONFIG, update_threads: updateThreadsFlag } as TrainingConfig, model.config, backend.name, false);
+  const threads = updateThreads({ ...DEFAULT_TRAINING_CONFIG, update_threads: updateThreadsFlag } as TrainingConfig, backend.name, false);
   const workerDir = threads.threads === 2 ? mkdtempSync(join(os.tmpdir(), 'grpo-bench-')) : undefined;
   const worker = workerDir ? await UpdateWorker.start(model, workerDir) : undefined;
   try {
