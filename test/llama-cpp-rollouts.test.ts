@@ -188,15 +188,17 @@ test('sampled tokens follow our distribution under top-k and temperature', async
   }
 });
 
-test('grpo train with rollout_engine "llama.cpp": the run log names it and each iteration trains on its completions', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'llama-cpp-train-'));
-  try {
-    const runDir = trainDemoRun(work, { rollout_engine: 'llama.cpp', num_iterations: 3, kl_coef: 0 });
-    assert.match(readFileSync(join(runDir, 'log.txt'), 'utf8'), /rollouts: llama\.cpp \(CPU, weights F32\)/);
-    const metrics = jsonLines(join(runDir, 'metrics.jsonl'));
-    assert.deepEqual(metrics.map((m) => m.iteration), [1, 2, 3]);
-    for (const m of metrics) assert.ok(Number.isFinite(m.loss), `iteration ${m.iteration} has a finite loss`);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-});
+for (const [what, extra] of [['full fine-tuning', {}], ['LoRA, merged for each hand-over', { lora: { r: 4, lora_alpha: 8, target_modules: 'all-linear' } }]] as const) {
+  test(`grpo train with rollout_engine "llama.cpp" (${what}): the run log names it and each iteration trains on its completions`, async () => {
+    const work = mkdtempSync(join(tmpdir(), 'llama-cpp-train-'));
+    try {
+      const runDir = trainDemoRun(work, { rollout_engine: 'llama.cpp', num_iterations: 3, kl_coef: 0, ...extra });
+      assert.match(readFileSync(join(runDir, 'log.txt'), 'utf8'), /rollouts: llama\.cpp \(CPU, weights F32\)/);
+      const metrics = jsonLines(join(runDir, 'metrics.jsonl'));
+      assert.deepEqual(metrics.map((m) => m.iteration), [1, 2, 3]);
+      for (const m of metrics) assert.ok(Number.isFinite(m.loss), `iteration ${m.iteration} has a finite loss`);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+}

@@ -6,6 +6,11 @@ import { UserError } from '../errors';
 
 const WASM_OUT_OF_MEMORY = /memory access out of bounds|Aborted\(|Cannot enlarge memory|out of memory|Out of memory|Array buffer allocation failed|Invalid typed array length/;
 
+/** Whether an error's text, as another thread reported it, is the wasm backend running out of memory. */
+export function isOutOfMemoryText(text: string): boolean {
+  return WASM_OUT_OF_MEMORY.test(text);
+}
+
 export function isOutOfMemory(e: unknown): boolean {
   return e instanceof Error && !(e instanceof UserError) && (e instanceof RangeError || e.constructor.name === 'RuntimeError' || /memory/i.test(e.message)) && WASM_OUT_OF_MEMORY.test(e.message);
 }

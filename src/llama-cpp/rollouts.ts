@@ -4,11 +4,12 @@
 // exact whatever llama.cpp's rounding; only which completions are drawn goes through it (as
 // TRL's rollouts go through vLLM).
 import { promises as fsp } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ControlledEvaluateInputItem, LlamaModel, Token } from 'node-llama-cpp';
 import type { CausalLM } from '../model/causal-lm';
 import type { Completion, FinishReason, GenerateOptions } from '../model/generate';
+import { scratchDir } from '../engine/scratch-dir';
 import { mergedTensors } from '../model/merge';
 import { Rng } from '../model/rng';
 import { StopStringMatcher } from '../model/stop-strings';
@@ -44,7 +45,7 @@ export class LlamaCppRollouts {
   }
 
   static async create(llama: NativeLlama, weights: GgufWeights): Promise<LlamaCppRollouts> {
-    return new LlamaCppRollouts(llama, await fsp.mkdtemp(join(tmpdir(), 'grpo-rollout-')), weights);
+    return new LlamaCppRollouts(llama, await scratchDir('grpo-rollout'), weights);
   }
 
   /**

@@ -1,6 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { scratchDir } from '../engine/scratch-dir';
 import { initBackend } from '../engine/backend';
 import { PeakMemory, wasmHeapBytes } from '../engine/memory-probe';
 import { inPhase } from '../engine/out-of-memory';
@@ -125,7 +125,7 @@ export class Trainer {
     }
     const entropyBonus = new EntropyBonus(config, checkpoint?.state.entropyBonus);
     // Last: a started worker thread keeps the process alive until close().
-    const workerDir = threads.threads === 2 ? await mkdtemp(join(tmpdir(), 'grpo-update-')) : undefined;
+    const workerDir = threads.threads === 2 ? await scratchDir('grpo-update') : undefined;
     let worker: UpdateWorker | undefined;
     try {
       worker = workerDir ? await UpdateWorker.start(policy, workerDir) : undefined;

@@ -19,11 +19,15 @@ async function start(init: WorkerInit): Promise<CausalLM> {
 }
 
 async function share(model: CausalLM, m: ShareRequest): Promise<void> {
+  // assign(), not a write over the old buffer: the wasm matmul caches each weight's packed
+  // form by tensor, so only a new tensor reaches it. One parameter at a time, so the heap
+  // holds one spare parameter, not a spare model.
   for (const [name, values, shape] of m.weights) {
     const v = model.trainable.get(name)!;
     tf.tidy(() => v.assign(tf.tensor(values, shape, 'float32')));
   }
-  const r = await stepShare(model, m.config, m.step, m.micro, m.firstIndex, m.settings, m.counts, m.threshold, false);
+  // As on the trainer's thread: where the plan keeps gradients off the backend, so does the worker.
+  const r = await stepShare(model, m.config, m.step, m.micro, m.firstIndex, m.settings, m.counts, m.threshold, m.settings.hostGradients === true && m.micro.length > 1);
   const grads: NamedArrays = [];
   for (const [name, g] of r.grads) {
     grads.push([name, (await g.data()) as Float32Array, g.shape]);

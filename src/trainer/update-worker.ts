@@ -4,6 +4,8 @@
 // sum of its micro-batches' gradients, which the trainer adds to its own half's. The result
 // equals the one-thread update within float32 rounding (test/update-worker.test.ts).
 import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { isOutOfMemoryText } from '../engine/out-of-memory';
 import { locateWasmBinaries } from '../engine/wasm-binaries';
 import { workerScript } from '../engine/worker-script';
 import { join } from 'node:path';
@@ -61,7 +63,11 @@ export class UpdateWorker implements UpdateShareRunner {
     const reply = this.next();
     this.worker.postMessage(request, weights.map(([, v]) => v.buffer as ArrayBuffer));
     const r = await reply;
-    if (r.type === 'error') throw new Error(`the update worker failed: ${r.message}`);
+    if (r.type === 'error') {
+      // The worker's own wasm heap is full: the same fault, and the same fix, as the trainer's.
+      if (isOutOfMemoryText(r.message)) throw new RangeError(`the update worker ran out of memory: ${r.message}`);
+      throw new Error(`the update worker failed: ${r.message}`);
+    }
     if (r.type !== 'shared') throw new Error(`internal error: the update worker answered ${r.type}`);
     return { loss: r.loss, parts: r.parts, grads: new Map(r.grads.map(([name, values, shape]) => [name, { values, shape }])), logprobs: r.logprobs };
   }
@@ -72,7 +78,14 @@ export class UpdateWorker implements UpdateShareRunner {
   }
 }
 
-/** Copies of the tensors' values (dataSync copies out of the wasm heap), ready to transfer. */
+/**
+ * Copies of the tensors' values, ready to transfer. The wasm backend's dataSync already copies
+ * out of its heap; the cpu backend's returns its own storage, which must not move.
+ */
 function namedArrays(params: Map<string, { dataSync(): unknown; shape: number[] }>): NamedArrays {
-  return [...params].map(([name, v]) => [name, Float32Array.from(v.dataSync() as Float32Array), v.shape.slice()]);
+  const copied = tf.getBackend() === 'wasm';
+  return [...params].map(([name, v]) => {
+    const data = v.dataSync() as Float32Array;
+    return [name, copied ? data : Float32Array.from(data), v.shape.slice()];
+  });
 }
