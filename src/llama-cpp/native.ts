@@ -20,7 +20,7 @@ export function loadLlamaCpp(): Promise<Llama | string> {
     } catch (e) {
       const message = (e as Error).message?.split('\n')[0] ?? String(e);
       return /Cannot find (module|package)/.test(message)
-        ? 'node-llama-cpp is not installed (it is an optional dependency: npm install node-llama-cpp@3.21.1)'
+        ? 'node-llama-cpp is not installed next to GRPO Studio (npm installs it as an optional dependency; the VS Code package does not carry it yet)'
         : `node-llama-cpp did not load: ${message}`;
     }
   })();
