@@ -13,7 +13,7 @@ import { configParameters } from '../model/params';
 import type { TrainingConfig } from './config';
 
 /** Below this many parameters auto keeps rollouts on tfjs. */
-const AUTO_MIN_PARAMETERS = 5e6;
+export const AUTO_MIN_PARAMETERS = 5e6;
 
 export type Generate = (prompts: number[][], opts: GenerateOptions) => Promise<Completion[][]>;
 
