@@ -81,7 +81,7 @@ for (const name of ['llama-tied', 'qwen2-gqa-bias', 'mistral-bf16', 'llama-shard
   });
 }
 
-test('a model llama.cpp would run differently, or so small that tfjs samples as fast, stays on tfjs under auto; an explicit llama.cpp is refused with the reason', async () => {
+test('a model llama.cpp would run differently, or small with short completions (tfjs samples as fast), stays on tfjs under auto; an explicit llama.cpp is refused with the reason', async () => {
   const model = await loadCausalLM(join(fixtures, 'llama3-rope'));
   try {
     const reason = unsupportedModel(model.config, 64);
@@ -97,8 +97,11 @@ test('a model llama.cpp would run differently, or so small that tfjs samples as 
   const demoModel = await loadCausalLM(demo);
   try {
     const config = { ...DEFAULT_TRAINING_CONFIG, model_path: 'x', dataset_path: 'x', rewards: [] };
-    const auto = await RolloutEngine.open(config, demoModel.config, 'wasm');
-    assert.match(auto.description, /^tfjs \(llama\.cpp not used: the model is small \(0\.33M parameters/);
+    const short = await RolloutEngine.open({ ...config, max_new_tokens: 64 }, demoModel.config, 'wasm');
+    assert.match(short.description, /^tfjs \(llama\.cpp not used: the model is small \(0\.33M parameters\) and its completions short \(max_new_tokens 64\)/);
+    const long = await RolloutEngine.open({ ...config, max_new_tokens: 256 }, demoModel.config, 'wasm');
+    assert.equal(long.description, 'llama.cpp (CPU, weights F32)', 'long completions go to llama.cpp at any size');
+    await long.close();
     const forced = await RolloutEngine.open({ ...config, rollout_engine: 'llama.cpp' }, demoModel.config, 'wasm');
     assert.equal(forced.description, 'llama.cpp (CPU, weights F32)');
     await forced.close();

@@ -231,7 +231,7 @@ export const TRAINING_CONFIG_FIELDS = {
   rollout_engine: choice({
     values: ['auto', 'llama.cpp', 'tfjs'],
     default: 'auto',
-    doc: 'What samples the completions. llama.cpp (node-llama-cpp, an optional dependency) decodes several times faster on a CPU; the policy\'s weights are handed to it after every update and the log-probabilities stay computed by the trainer, so the loss is the same. auto takes llama.cpp for models of 5M parameters and more (below, tfjs samples as fast) where it loads, the model and sampling settings map exactly and the backend is not native TensorFlow, and says in the run log why not otherwise; tfjs samples in the training engine.',
+    doc: 'What samples the completions. llama.cpp (node-llama-cpp, an optional dependency) decodes several times faster on a CPU; the policy\'s weights are handed to it after every update and the log-probabilities stay computed by the trainer, so the loss is the same. auto takes llama.cpp for models of 5M parameters and more, and for smaller ones from max_new_tokens 128 (below both, tfjs samples as fast), where it loads, the model and sampling settings map exactly and the backend is not native TensorFlow, and says in the run log why not otherwise; tfjs samples in the training engine.',
   }),
   update_threads: integer({
     min: 0,

@@ -12,8 +12,15 @@ import type { Completion, GenerateOptions } from '../model/generate';
 import { configParameters } from '../model/params';
 import type { TrainingConfig } from './config';
 
-/** Below this many parameters auto keeps rollouts on tfjs. */
-export const AUTO_MIN_PARAMETERS = 5e6;
+/**
+ * Whether auto samples with llama.cpp at this size and length. Measured on 2 cores, 4 x 8 rows
+ * (bench/RESULTS.md): the 0.33M demo decodes as fast on tfjs at 64 new tokens (tfjs also
+ * prefills each prompt once for its group) but 1.4x faster on llama.cpp at 256; a 25M model
+ * gains 4.9x already at 64. 128 new tokens lies between the demo's tie and its gain.
+ */
+export function autoPrefersLlamaCpp(parameters: number, maxNewTokens: number): boolean {
+  return parameters >= 5e6 || maxNewTokens >= 128;
+}
 
 export type Generate = (prompts: number[][], opts: GenerateOptions) => Promise<Completion[][]>;
 
@@ -76,9 +83,9 @@ function whyNotLlamaCpp(config: TrainingConfig, model: ModelConfig, backend: str
   if (sampling !== undefined) return sampling;
   const unsupported = unsupportedModel(model, config.max_prompt_tokens + config.max_new_tokens);
   if (unsupported !== undefined) return unsupported;
-  // Measured on 2 cores (bench/RESULTS.md): at the 0.33M demo, tfjs decodes as fast as
-  // llama.cpp and prefills each prompt once for its group, where llama.cpp prefills every row.
   const parameters = configParameters(model);
-  if (config.rollout_engine === 'auto' && parameters < AUTO_MIN_PARAMETERS) return `the model is small (${(parameters / 1e6).toFixed(2)}M parameters; below ${AUTO_MIN_PARAMETERS / 1e6}M tfjs samples as fast)`;
+  if (config.rollout_engine === 'auto' && !autoPrefersLlamaCpp(parameters, config.max_new_tokens)) {
+    return `the model is small (${(parameters / 1e6).toFixed(2)}M parameters) and its completions short (max_new_tokens ${config.max_new_tokens}): tfjs samples as fast below 5M parameters and 128 new tokens`;
+  }
   return undefined;
 }

@@ -17,7 +17,7 @@ import { loadLlamaCpp } from '../../llama-cpp/native';
 import { LlamaCppRollouts } from '../../llama-cpp/rollouts';
 import { UpdateWorker } from '../../trainer/update-worker';
 import { updateThreads } from '../../trainer/update-threads';
-import { AUTO_MIN_PARAMETERS } from '../../trainer/rollout-engine';
+import { autoPrefersLlamaCpp } from '../../trainer/rollout-engine';
 import { freshConfigJson, MODEL_SIZES, randomWeights } from '../../model/init';
 import { configParameters, countParameters, expectedShapes, paramsFromTensors } from '../../model/params';
 import { Rng } from '../../model/rng';
@@ -102,8 +102,8 @@ export async function benchIteration(v: Values): Promise<void> {
   if (weights !== 'f32' && weights !== 'f16') throw new UserError(`--rollout-weights must be f32 or f16, got "${weights}"`);
   const backend = await startBackend(v);
   const model = size !== undefined ? sizedModel(size) : (await loadModelFolder(v.model as string, false)).model;
-  // auto, as the trainer decides: llama.cpp from 5M parameters (rollout-engine.ts).
-  const engine = engineFlag === 'auto' ? (configParameters(model.config) >= AUTO_MIN_PARAMETERS ? 'llama.cpp' : 'tfjs') : engineFlag;
+  // auto, as the trainer decides (rollout-engine.ts).
+  const engine = engineFlag === 'auto' ? (autoPrefersLlamaCpp(configParameters(model.config), w.newTokens) ? 'llama.cpp' : 'tfjs') : engineFlag;
   const rollouts = engine === 'llama.cpp' ? await openLlamaCpp(weights) : undefined;
   const threads = updateThreads({ ...DEFAULT_TRAINING_CONFIG, update_threads: updateThreadsFlag } as TrainingConfig, backend.name, false);
   const workerDir = threads.threads === 2 ? mkdtempSync(join(os.tmpdir(), 'grpo-bench-')) : undefined;
