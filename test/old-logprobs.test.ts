@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from './helpers/backend';
+import { assertGradientsClose } from './helpers/gradients';
 import { grpo } from './helpers/cli';
 import { loadCausalLM } from '../src/model/load';
 import type { CausalLM } from '../src/model/causal-lm';
@@ -61,16 +62,7 @@ test('a step without old log-probabilities has the loss, gradients and log-proba
   for (const microRows of [ROWS, 3]) {
     const own = await run(undefined, microRows);
     assert.ok(Math.abs(own.loss - given.loss) <= 1e-6 * Math.max(1, Math.abs(given.loss)), `loss ${own.loss} against ${given.loss} (micro-batches of ${microRows})`);
-    for (const [name, g] of given.grads) {
-      const o = own.grads.get(name)!;
-      let worst = 0;
-      let scale = 0;
-      for (let i = 0; i < g.length; i++) {
-        worst = Math.max(worst, Math.abs(o[i] - g[i]));
-        scale = Math.max(scale, Math.abs(g[i]));
-      }
-      assert.ok(worst <= 1e-4 * Math.max(scale, 1e-6), `${name}: gradients differ by ${worst} (largest ${scale}), micro-batches of ${microRows}`);
-    }
+    assertGradientsClose(own.grads, given.grads, `micro-batches of ${microRows}`);
     assert.ok(own.logprobs, 'the step returns the log-probabilities it read');
     for (let i = 0; i < scored.length; i++) {
       if (batch.completionMask[i] === 0) continue;

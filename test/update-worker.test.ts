@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from './helpers/backend';
+import { assertGradientsClose } from './helpers/gradients';
 import { grpo } from './helpers/cli';
 import { loadCausalLM } from '../src/model/load';
 import type { CausalLM } from '../src/model/causal-lm';
@@ -60,16 +61,7 @@ async function step(fields: Record<string, unknown>, microRows: number, parallel
 
 function assertClose(a: Awaited<ReturnType<typeof step>>, b: Awaited<ReturnType<typeof step>>, what: string) {
   assert.ok(Math.abs(a.loss - b.loss) <= 1e-6 * Math.max(1, Math.abs(b.loss)), `${what}: loss ${a.loss} against ${b.loss}`);
-  for (const [name, g] of b.grads) {
-    const o = a.grads.get(name)!;
-    let worst = 0;
-    let scale = 0;
-    for (let i = 0; i < g.length; i++) {
-      worst = Math.max(worst, Math.abs(o[i] - g[i]));
-      scale = Math.max(scale, Math.abs(g[i]));
-    }
-    assert.ok(worst <= 1e-4 * Math.max(scale, 1e-6), `${what}: ${name} gradients differ by ${worst} (largest ${scale})`);
-  }
+  assertGradientsClose(a.grads, b.grads, what);
   for (const [k, v] of Object.entries(b.stats)) {
     const o = (a.stats as unknown as Record<string, number>)[k];
     if (Number.isNaN(v)) assert.ok(Number.isNaN(o), `${what}: ${k}`);

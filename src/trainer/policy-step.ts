@@ -74,7 +74,7 @@ export async function stepLossAndGradients(model: CausalLM, config: TrainingConf
   const onHost = s.hostGradients === true && micro.length > 1;
   // The second half goes to the update worker and runs on the other core while this thread
   // runs the first; micro-batch indices stay the step's, so dropout seeds are the same.
-  const remote = shares.length > 1 ? s.parallel!.share(model, config, step, shares[1], micro.indexOf(shares[1][0]), s, counts, threshold) : undefined;
+  const remote = shares.length > 1 ? s.parallel!.share(model, config, step, shares[1], shares[0].length, s, counts, threshold) : undefined;
   let local: ShareResult;
   try {
     local = await stepShare(model, config, step, shares[0], 0, s, counts, threshold, onHost);
@@ -96,8 +96,10 @@ export async function stepLossAndGradients(model: CausalLM, config: TrainingConf
     grads.set(name, tf.tidy(() => tf.add(g, tf.tensor(theirs.values, theirs.shape, 'float32'))));
     g.dispose();
   }
-  let logprobs = local.logprobs;
-  if (logprobs && other.logprobs) for (let i = 0; i < logprobs.length; i++) if (other.logprobs[i] === other.logprobs[i]) logprobs[i] = other.logprobs[i];
+  // Micro-batches are consecutive rows: the worker's read the rows from its first one on.
+  const logprobs = local.logprobs;
+  const from = shares[1][0][0] * step.batch.completionLength;
+  if (logprobs && other.logprobs) logprobs.set(other.logprobs.subarray(from), from);
   return { loss: local.loss + other.loss, grads, stats: combineLossParts([...local.parts, ...other.parts], config.importance_sampling_level === 'sequence'), logprobs };
 }
 
