@@ -9,6 +9,7 @@ import { INIT_MODEL_HELP, initModelCommand } from './commands/init-model';
 import { RESCORE_HELP, rescoreCommand } from './commands/rescore';
 import { SCHEMA_HELP, schemaCommand } from './commands/schema';
 import { SCORE_HELP, scoreCommand } from './commands/score';
+import { SERVE_REWARDS_HELP, serveRewardsCommand } from './commands/serve-rewards';
 import { SFT_HELP, sftCommand } from './commands/sft';
 import { TRAIN_HELP, trainCommand } from './commands/train';
 import { EXIT } from './exit-codes';
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   rescore: { run: rescoreCommand, help: RESCORE_HELP, summary: "score a run's last rollout again with the reward files as they are now" },
   generate: { run: generateCommand, help: GENERATE_HELP, summary: 'sample completions from a model folder' },
   score: { run: scoreCommand, help: SCORE_HELP, summary: 'per-token log-probabilities of given ids or text' },
+  'serve-rewards': { run: serveRewardsCommand, help: SERVE_REWARDS_HELP, summary: 'serve the reward functions over HTTP, for TRL, OpenRLHF or veRL elsewhere' },
   'init-model': { run: initModelCommand, help: INIT_MODEL_HELP, summary: 'write a randomly initialised HF model folder' },
   schema: { run: schemaCommand, help: SCHEMA_HELP, summary: 'print the JSON Schema of grpo.config.json' },
   bench: { run: benchCommand, help: BENCH_HELP, summary: 'measure generation and training-step speed' },

@@ -33,6 +33,7 @@ const settingNames = (Object.keys(FIELDS) as FieldName[]).filter((k) => !NOT_A_F
 export const TRAIN_FLAGS: FlagSpecs = {
   config: { type: 'string' },
   resume: { type: 'string' },
+  python: { type: 'string' },
   reward: { type: 'string', multiple: true },
   ...Object.fromEntries(
     settingNames.map((k) => [k, FIELDS[k].schema.type === 'boolean' ? { type: 'boolean' } : { type: 'string', multiple: FIELDS[k].schema.type === 'array' }]),

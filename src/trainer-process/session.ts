@@ -1,10 +1,10 @@
-// The one training run of a trainer process: the Trainer built from the host's `start`, its
+// The one training run of a trainer process: the TrainingRun built from the host's `start`, its
 // events relayed, and the host's commands applied one after another in the order they came.
 import { join } from 'node:path';
 import { UserError } from '../errors';
 import type { HostCommand, StartCommand, TrainerNotification } from '../protocol/trainer-messages';
 import type { TrainerEvent } from '../trainer/events';
-import { Trainer } from '../trainer/trainer';
+import { createTrainingRun, type TrainingRun } from '../trainer/training-run';
 import { readStartSettings } from './start-settings';
 
 /** How the run ended, for the process's exit code. */
@@ -14,7 +14,7 @@ type Command = Exclude<HostCommand, StartCommand>;
 
 export class TrainingSession {
   private phase: 'idle' | 'starting' | 'training' | 'ended' = 'idle';
-  private trainer: Trainer | undefined;
+  private trainer: TrainingRun | undefined;
   /**
    * Commands run strictly in turn, so a checkpoint being written at an iteration boundary is
    * complete before a later resume, step or stop lets the trainer change the weights again.
@@ -51,10 +51,10 @@ export class TrainingSession {
     this.phase = 'starting';
     this.log(`starting with settings from ${command.configFile ?? (command.config ? 'the editor' : `${command.resumeRunDir}/config.json`)}`);
     this.enqueue('start', async () => {
-      let trainer: Trainer;
+      let trainer: TrainingRun;
       try {
         const { config, warnings } = await readStartSettings(command);
-        trainer = await Trainer.create(config, { workspaceRoot: command.workspaceRoot, resumeRunDir: command.resumeRunDir });
+        trainer = await createTrainingRun(config, { workspaceRoot: command.workspaceRoot, resumeRunDir: command.resumeRunDir });
         for (const message of warnings) this.send({ type: 'warning', message });
       } catch (e) {
         return this.end({ ok: false, error: e });
@@ -66,7 +66,7 @@ export class TrainingSession {
     });
   }
 
-  private async train(trainer: Trainer): Promise<void> {
+  private async train(trainer: TrainingRun): Promise<void> {
     let end: SessionEnd = { ok: true };
     try {
       await trainer.train();
@@ -113,7 +113,7 @@ export class TrainingSession {
     }
   }
 
-  private relay(trainer: Trainer, e: TrainerEvent): void {
+  private relay(trainer: TrainingRun, e: TrainerEvent): void {
     switch (e.type) {
       case 'paused':
         this.atBoundary = true;
@@ -152,7 +152,7 @@ export class TrainingSession {
    * and saves then: weights change throughout an iteration. `pausedAt`: the session paused
    * the trainer only for this, at that iteration, so it lets it continue afterwards.
    */
-  private async checkpointAtBoundary(trainer: Trainer, pausedAt?: number): Promise<void> {
+  private async checkpointAtBoundary(trainer: TrainingRun, pausedAt?: number): Promise<void> {
     if (this.phase !== 'training') return;
     if (!this.atBoundary) {
       // Not there yet, or a command queued before this one woke the trainer again.

@@ -223,6 +223,11 @@ export const TRAINING_CONFIG_FIELDS = {
     default: 0,
     doc: 'Memory the compute backend may use, in MiB; chunk sizes (rows scored at once, micro-batches of an optimizer step, slices of the output head) are planned to fit it, and a config that cannot fit is refused before training. 0: 75% of the wasm heap (4 GiB) on wasm, at most 70% of the machine\'s memory.',
   }),
+  engine: choice({
+    values: ['tfjs', 'trl'],
+    default: 'tfjs',
+    doc: 'What trains. tfjs: GRPO Studio\'s own engine (TF.js, in the trainer process). trl: TRL\'s GRPOTrainer in a Python process (torch on CUDA when it sees a GPU, else Apple MPS or the CPU), with these settings mapped field by field to GRPOConfig (a setting with no TRL counterpart is refused with the reason), the TypeScript rewards, metrics, rollouts, evaluations and controls of GRPO Studio; checkpoints are TRL\'s. Needs a Python with trl, peft and torch: GRPO_PYTHON, the grpo.pythonPath setting or --python name it, else python3.',
+  }),
   backend: choice({
     values: ['auto', 'tensorflow', 'wasm', 'cpu'],
     default: 'auto',

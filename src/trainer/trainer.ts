@@ -432,7 +432,8 @@ async function newestCheckpoint(runDir: string) {
   return readCheckpoint(all[all.length - 1].path);
 }
 
-async function startRewards(config: TrainingConfig, { workspaceRoot, resumeRunDir }: TrainerOptions): Promise<RewardRunner> {
+/** The run's reward workers; the trl engine's too. */
+export async function startRewards(config: TrainingConfig, { workspaceRoot, resumeRunDir }: TrainerOptions): Promise<RewardRunner> {
   // A file's weight applies to each of its functions, including ones a reload adds.
   return RewardRunner.start(
     config.rewards.map((r) => ({ file: r.file, functions: r.functions, weight: r.weight })),

@@ -1,5 +1,5 @@
 import { NO_SIGNAL_STREAK } from '../../trainer/run-health';
-import { Trainer } from '../../trainer/trainer';
+import { createTrainingRun } from '../../trainer/training-run';
 import { EXIT } from '../exit-codes';
 import { parseFlags } from '../flags';
 import { grpoInvocation } from '../invocation';
@@ -17,6 +17,7 @@ checkpoints). --resume continues a run exactly from its newest checkpoint.
 Every setting of grpo.config.json is also a flag, over the file's value (grpo schema
 documents each one):
 ${wrap(SETTING_FLAG_NAMES.map((n) => `--${n}`))}
+--python PYTHON is the Python of "engine": "trl" (default: GRPO_PYTHON, else python3).
 --reward FILE (repeatable) gives the reward files, each with weight 1. Flags may be spelt
 with dashes or underscores (--learning-rate); relative paths in flags are taken from the
 current folder. A switch is --name, --name=false or --no-name.
@@ -37,7 +38,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   for (const n of settings.notes) process.stdout.write(`note: ${n}\n`);
   for (const w of settings.warnings) process.stdout.write(`warning: ${w}\n`);
   const { config } = settings;
-  const trainer = await Trainer.create(config, { workspaceRoot: settings.workspaceRoot, resumeRunDir: v.resume as string | undefined });
+  const trainer = await createTrainingRun(config, { workspaceRoot: settings.workspaceRoot, resumeRunDir: v.resume as string | undefined, python: v.python as string | undefined });
   const progress = new TrainProgress(process.stdout, config.num_iterations);
   const noSignal: { fromIteration: number; iteration: number }[] = [];
   let finished: { reason: 'completed' | 'stopped' | 'failed'; iteration: number } | undefined;

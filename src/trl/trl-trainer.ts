@@ -1,0 +1,368 @@
+// The trl engine: TRL's GRPOTrainer in a Python process (python/grpo_trl) does the sampling
+// and the updates; this side keeps everything GRPO Studio adds to it. The TypeScript rewards
+// score every batch here (hot-reloaded at each generation batch, with their timeouts, errors,
+// ctx.log and ctx.metric), and this side writes the run folder (metrics.jsonl under the same
+// names, rollouts with per-token log-probabilities, evaluations, reward errors and logs, the
+// log) and decides at each iteration boundary whether to continue, pause, save or stop, and
+// which live settings apply. TRL writes only its checkpoints, as HF folders with trainer state.
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { scratchDir } from '../engine/scratch-dir';
+import { UserError } from '../errors';
+import { RewardRunner } from '../rewards/runner';
+import type { RewardScores } from '../rewards/scores';
+import { Tokenizer } from '../tokenizer/tokenizer';
+import type { LiveSettings } from '../trainer/checkpoint';
+import type { TrainingConfig } from '../trainer/config';
+import { loadPromptDataset, preparePrompt, type PromptRow } from '../trainer/dataset';
+import type { IterationMetrics, TrainerEvent, TrainerListener } from '../trainer/events';
+import { learningRateAt } from '../trainer/learning-rate';
+import { RunDir } from '../trainer/run-dir';
+import { RunHealth } from '../trainer/run-health';
+import { startRewards } from '../trainer/trainer';
+import type { TrainingRun, TrainingRunOptions } from '../trainer/training-run';
+import { listTrlCheckpoints, TRL_CONFIG_FILE } from './checkpoints';
+import { stepsPerIteration, trlGrpoConfig, trlLoraConfig } from './grpo-config';
+import { probePython, pythonExecutable, type TrlPython } from './python';
+import { evaluationLine, flatGroups, rolloutLines, scoreReply } from './trl-records';
+import { TrlProcess, type TrlMessage, type TrlSample } from './trl-process';
+
+
+
+interface ScoredBatch {
+  id: number;
+  iteration: number;
+  samples: TrlSample[];
+  scores: RewardScores;
+  rewardSeconds: number;
+  generateSeconds: number;
+  rollout?: Record<string, unknown>[];
+}
+
+export class TrlTrainer implements TrainingRun {
+  private listeners: TrainerListener[] = [];
+  private process: TrlProcess | undefined;
+  private paused = false;
+  private stopRequested = false;
+  private singleSteps = 0;
+  private wake: (() => void) | undefined;
+  private live: LiveSettings = {};
+  private liveUnsent: LiveSettings = {};
+  private handling: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+  private done: { iteration: number; stopped: boolean } | undefined;
+  private iteration: number;
+  private iterationStarted = performance.now();
+  private nextScoreId = 1;
+  private batch: ScoredBatch | undefined;
+  private savedWaiters: ((path: string) => void)[] = [];
+  private logTail: string[] = [];
+  private readonly health = new RunHealth();
+  private addedWarned = new Set<string>();
+
+  private constructor(
+    readonly config: TrainingConfig,
+    readonly run: RunDir,
+    private readonly python: TrlPython,
+    private readonly tokenizer: Tokenizer,
+    private readonly rows: PromptRow[],
+    private readonly heldOut: PromptRow[] | undefined,
+    private readonly rewards: RewardRunner,
+    private readonly rewardNames: string[],
+    private readonly specFile: string,
+    private readonly resumedFrom: number | undefined,
+  ) {
+    this.iteration = resumedFrom ?? 0;
+  }
+
+  static async create(config: TrainingConfig, opts: TrainingRunOptions): Promise<TrlTrainer> {
+    const file = opts.resumeRunDir ? join(opts.resumeRunDir, 'config.json') : 'the training settings';
+    const steps = stepsPerIteration(config);
+    // Refusals first: nothing starts for a config TRL cannot honour.
+    trlGrpoConfig(config, file, '', []);
+    const python = await probePython(pythonExecutable(opts.python), config.lora !== undefined);
+    const rows = await loadPromptDataset(config.dataset_path);
+    const heldOut = config.eval_dataset_path ? await loadPromptDataset(config.eval_dataset_path) : undefined;
+    const tokenizer = await Tokenizer.load(config.model_path);
+    checkPromptLengths(config, tokenizer, rows, config.dataset_path);
+    if (heldOut) checkPromptLengths(config, tokenizer, heldOut, config.eval_dataset_path!);
+
+    let run: RunDir;
+    let resumeFrom: { iteration: number; path: string } | undefined;
+    if (opts.resumeRunDir) {
+      run = new RunDir(resolve(opts.resumeRunDir));
+      const all = await listTrlCheckpoints(run.checkpointsDir, steps);
+      resumeFrom = all[all.length - 1];
+      if (!resumeFrom) throw new UserError(`${opts.resumeRunDir}: no complete TRL checkpoint to resume from (looked for checkpoint-N folders with trainer_state.json in ${run.checkpointsDir})`);
+      await run.truncateAfter(resumeFrom.iteration);
+    } else {
+      run = await RunDir.create(config.output_dir, config);
+    }
+    const rewards = await startRewards(config, opts);
+    const names = rewards.rewards().map((r) => r.name);
+    const weights = rewards.rewards().map((r) => r.weight);
+    const trl = trlGrpoConfig(config, file, run.checkpointsDir, weights);
+    await run.writeJson(TRL_CONFIG_FILE, trl);
+    const asTrlPrompt = (r: PromptRow) => ({
+      // A text prompt under chat_template becomes one user turn, as here; TRL renders the template.
+      prompt: typeof r.prompt === 'string' && config.chat_template ? [{ role: 'user', content: r.prompt }] : r.prompt,
+      grpo_row: r.index,
+    });
+    const spec = {
+      model_path: config.model_path,
+      trl,
+      lora: trlLoraConfig(config) ?? null,
+      reward_functions: names,
+      train_rows: rows.map(asTrlPrompt),
+      eval_rows: heldOut?.map(asTrlPrompt) ?? null,
+      eval_every: config.eval_every,
+      eval_batch_size: config.rollout_batch_size * config.group_size,
+      steps_per_iteration: steps,
+      num_iterations: config.num_iterations,
+      resume_from: resumeFrom?.path ?? null,
+    };
+    const dir = await scratchDir('grpo-trl');
+    const specFile = join(dir, 'spec.json');
+    await writeFile(specFile, JSON.stringify(spec));
+    return new TrlTrainer(config, run, python, tokenizer, rows, heldOut, rewards, names, specFile, resumeFrom?.iteration);
+  }
+
+  on(listener: TrainerListener): () => void {
+    this.listeners.push(listener);
+    return () => (this.listeners = this.listeners.filter((l) => l !== listener));
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+  step(): void {
+    this.singleSteps++;
+    this.wake?.();
+  }
+  stop(): void {
+    this.stopRequested = true;
+    this.wake?.();
+  }
+
+  setLive(change: LiveSettings): void {
+    if (change.klCoef !== undefined && this.config.kl_coef === 0) {
+      // TRL builds its reference model only when beta starts above 0.
+      this.emit({ type: 'warning', message: `kl_coef stays 0: the trl engine holds no reference model in a run that started with kl_coef 0; restart the run with kl_coef above 0 to change it live` });
+      const { klCoef: _dropped, ...rest } = change;
+      change = rest;
+    }
+    if (change.rewardWeights) this.rewards.setWeights(change.rewardWeights);
+    this.live = { ...this.live, ...change, rewardWeights: { ...this.live.rewardWeights, ...change.rewardWeights } };
+    this.liveUnsent = { ...this.liveUnsent, ...change, rewardWeights: { ...this.liveUnsent.rewardWeights, ...change.rewardWeights } };
+  }
+
+  /** While paused at a boundary: TRL saves a checkpoint now. */
+  saveCheckpoint(): Promise<string> {
+    const saved = new Promise<string>((r) => this.savedWaiters.push(r));
+    this.process?.send({ type: 'save' });
+    return saved;
+  }
+
+  private emit(event: TrainerEvent): void {
+    for (const l of this.listeners) l(event);
+    if (event.type === 'warning' || event.type === 'error' || event.type === 'no-learning-signal') this.run.log(`${event.type}: ${event.message}`).catch(() => undefined);
+  }
+
+  async train(): Promise<void> {
+    const v = this.python.versions;
+    await this.run.log(`${this.resumedFrom !== undefined ? `resumed after iteration ${this.resumedFrom}` : 'started'}; engine trl: TRL ${v.trl}, transformers ${v.transformers}, torch ${v.torch} in ${this.python.executable}`);
+    const process = TrlProcess.start(this.python.executable, this.specFile, undefined, {
+      message: (m) => (this.handling = this.handling.then(() => this.handle(m)).catch((e: Error) => this.fail(e))),
+      log: (line) => {
+        this.logTail = [...this.logTail.slice(-19), line];
+        this.run.log(`trl: ${line}`).catch(() => undefined);
+      },
+    });
+    this.process = process;
+    let reason: 'completed' | 'stopped' | 'failed' = 'completed';
+    try {
+      const exit = await process.exit();
+      await this.handling;
+      if (this.failure) throw this.failure;
+      if (!this.done) {
+        const how = exit.signal ? `was ended by ${exit.signal}` : `exited with status ${exit.code}`;
+        throw new UserError(`the TRL process ${how} after iteration ${this.iteration}; its last lines (all of them are in ${join(this.run.path, 'log.txt')}):\n${this.logTail.join('\n')}`);
+      }
+      if (this.done.stopped) reason = 'stopped';
+    } catch (e) {
+      reason = 'failed';
+      this.emit({ type: 'error', message: (e as Error).message });
+      throw e;
+    } finally {
+      this.emit({ type: 'finished', iteration: this.iteration, reason, runDir: this.run.path });
+      await this.run.log(`finished (${reason}) after iteration ${this.iteration}`).catch(() => undefined);
+    }
+  }
+
+  /** A failure on this side ends the TRL process: it would wait for an answer forever. */
+  private fail(e: Error): void {
+    this.failure ??= e;
+    void this.process?.kill();
+  }
+
+  private async handle(m: TrlMessage): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.emit({
+          type: 'run-started',
+          runDir: this.run.path,
+          backend: `trl (TRL ${this.python.versions.trl}, torch ${this.python.versions.torch} on ${m.device}, ${m.dtype}, ${m.threads} threads)`,
+          model: this.config.model_path,
+          parameters: m.parameters,
+          resumedFrom: this.resumedFrom,
+        });
+        await this.run.log(`TRL on ${m.device} (${m.dtype}, ${m.threads} threads): ${m.parameters} parameters, ${m.trainable} trained`);
+        return;
+      case 'iteration-started':
+        this.iterationStarted = performance.now();
+        this.emit({ type: 'iteration-started', iteration: m.iteration, learningRate: this.live.learningRate ?? learningRateAt(this.config, m.iteration) });
+        return;
+      case 'score':
+        return m.purpose === 'eval' ? this.scoreEvaluation(m) : this.scoreBatch(m);
+      case 'rollout':
+        if (this.batch?.id === m.score_id) this.batch.rollout = rolloutLines(m.samples, this.batch.samples, this.batch.scores, this.rows, (r) => this.promptText(r));
+        return;
+      case 'metrics':
+        return this.finishIteration(m);
+      case 'boundary':
+        return this.boundary(m.iteration);
+      case 'checkpoint':
+        this.emit({ type: 'checkpoint-saved', iteration: m.iteration, path: m.path });
+        for (const w of this.savedWaiters.splice(0)) w(m.path);
+        return;
+      case 'done':
+        this.done = { iteration: m.iteration, stopped: m.stopped };
+        return;
+    }
+  }
+
+  private promptText(row: PromptRow): string {
+    return preparePrompt(row, this.tokenizer, this.config.chat_template).text;
+  }
+
+  private async score(samples: TrlSample[], rows: PromptRow[], iteration: number): Promise<RewardScores> {
+    return this.rewards.score(
+      samples.map((s) => ({ prompt: this.promptText(rows[s.row]), completion: s.completion, completionIds: s.completion_ids, row: rows[s.row].row })),
+      iteration,
+    );
+  }
+
+  private async scoreBatch(m: Extract<TrlMessage, { type: 'score' }>): Promise<void> {
+    const iteration = this.iteration + 1;
+    const generateSeconds = (performance.now() - this.iterationStarted) / 1000;
+    this.emit({ type: 'rollout-ready', iteration, completions: m.samples.length, generateSeconds });
+    // Reward edits land here, at a generation batch's start, never in the middle of one.
+    const reload = await this.rewards.reload();
+    for (const r of reload.reloaded) this.emit({ type: 'reward-reloaded', file: r.file, version: r.version });
+    for (const f of reload.failed) this.emit({ type: 'reward-reload-failed', file: f.file, message: f.message, line: f.line, column: f.column, rewardFile: f.rewardFile });
+    const started = performance.now();
+    const scores = await this.score(m.samples, this.rows, m.iteration);
+    const rewardSeconds = (performance.now() - started) / 1000;
+    for (const f of scores.functions) {
+      if (this.rewardNames.includes(f.name) || this.addedWarned.has(f.name)) continue;
+      this.addedWarned.add(f.name);
+      this.emit({ type: 'warning', message: `reward function "${f.name}" (${f.file}) was added while training; TRL's reward list is fixed when it starts, so it counts from the next start of this run (--resume)` });
+    }
+    const failed = scores.functions.filter((f) => f.errors.length > 0).map((f) => ({ fn: f.name, errors: f.errors }));
+    const totals = Array.from(scores.total).filter(Number.isFinite);
+    const mean = totals.reduce((a, b) => a + b, 0) / Math.max(totals.length, 1);
+    const std = Math.sqrt(totals.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(totals.length - 1, 1));
+    this.emit({ type: 'rewards-scored', iteration, mean, std, failed });
+    const id = this.nextScoreId++;
+    this.batch = { id, iteration, samples: m.samples, scores, rewardSeconds, generateSeconds };
+    this.process?.send({ type: 'scores', id, functions: scoreReply(scores, this.rewardNames) });
+  }
+
+  private async scoreEvaluation(m: Extract<TrlMessage, { type: 'score' }>): Promise<void> {
+    const rows = this.heldOut ?? [];
+    const scores = await this.score(m.samples, rows, m.iteration);
+    const line = evaluationLine(m.iteration, scores, m.seconds ?? 0);
+    await this.run.appendEvaluation(line);
+    this.emit({ type: 'evaluation', ...line });
+    this.process?.send({ type: 'scores', id: this.nextScoreId++, functions: scoreReply(scores, this.rewardNames) });
+  }
+
+  private async finishIteration(m: Extract<TrlMessage, { type: 'metrics' }>): Promise<void> {
+    const batch = this.batch;
+    this.iteration = m.iteration;
+    const logs = Object.fromEntries(Object.entries(m.logs).map(([k, v]) => [k, v ?? NaN]));
+    const scores = batch?.scores;
+    const metrics: IterationMetrics = {
+      iteration: m.iteration,
+      ...logs,
+      optimizer_steps: stepsPerIteration(this.config),
+      temperature: this.live.temperature ?? this.config.temperature,
+      kl_coef: this.live.klCoef ?? this.config.kl_coef,
+      'time/generate': batch?.generateSeconds ?? NaN,
+      'time/rewards': batch?.rewardSeconds ?? NaN,
+      'time/iteration': m.seconds,
+      ...(scores
+        ? {
+            reward_failures: scores.functions.reduce((n, f) => n + f.errors.reduce((k, e) => k + e.samples.length, 0), 0),
+            reward_versions: Object.fromEntries(scores.functions.map((f) => [f.file, f.version])),
+          }
+        : {}),
+    };
+    await this.run.appendMetrics(metrics);
+    if (batch?.rollout) await this.run.writeRollouts(m.iteration, batch.rollout);
+    if (scores) {
+      const failed = scores.functions.filter((f) => f.errors.length > 0).map((f) => ({ fn: f.name, errors: f.errors }));
+      if (failed.length > 0) await this.run.writeRewardErrors(m.iteration, { failed });
+      if (scores.logs.length > 0) await this.run.writeRewardLogs(m.iteration, scores.logs);
+    }
+    this.emit({ type: 'metrics', iteration: m.iteration, metrics });
+    if (scores) {
+      const alarm = this.health.observe(m.iteration, scores.total, flatGroups(scores.total, this.config.group_size), this.config.rollout_batch_size);
+      if (alarm) this.emit(alarm);
+    }
+  }
+
+  private async boundary(iteration: number): Promise<void> {
+    const c = this.config;
+    const go = await this.waitWhilePaused(iteration);
+    const last = iteration >= c.num_iterations;
+    const stop = !go && !last;
+    const save = stop || last || (c.checkpoint_every > 0 && iteration % c.checkpoint_every === 0);
+    this.process?.send({ type: 'continue', save, stop, live: this.liveUnsent });
+    this.liveUnsent = {};
+  }
+
+  /** As the tfjs engine: paused, wait; a single step runs one iteration; a stop ends the wait. */
+  private async waitWhilePaused(iteration: number): Promise<boolean> {
+    let announced = false;
+    while (this.paused && this.singleSteps === 0 && !this.stopRequested) {
+      if (!announced) this.emit({ type: 'paused', iteration });
+      announced = true;
+      await new Promise<void>((r) => (this.wake = r));
+    }
+    if (this.stopRequested) return false;
+    if (this.singleSteps > 0) this.singleSteps--;
+    else if (announced) this.emit({ type: 'resumed', iteration });
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await this.process?.kill();
+    await this.rewards.close();
+  }
+}
+
+/** TRL does not truncate prompts; a prompt longer than max_prompt_tokens is refused here. */
+function checkPromptLengths(c: TrainingConfig, tokenizer: Tokenizer, rows: PromptRow[], file: string): void {
+  const long = rows.map((r) => ({ row: r.index, tokens: preparePrompt(r, tokenizer, c.chat_template).ids.length })).filter((r) => r.tokens > c.max_prompt_tokens);
+  if (long.length === 0) return;
+  const longest = long.reduce((a, b) => (b.tokens > a.tokens ? b : a));
+  throw new UserError(
+    `${file}: ${long.length} prompt(s) are longer than max_prompt_tokens ${c.max_prompt_tokens} (the longest, row ${longest.row + 1}, has ${longest.tokens} tokens), ` +
+      'and TRL does not cut prompts as the tfjs engine does; raise max_prompt_tokens or shorten those prompts',
+  );
+}
