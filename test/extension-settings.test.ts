@@ -22,11 +22,11 @@ test('every command id is contributed with category GRPO, and nothing else is', 
 });
 
 test('readSettings takes valid values and falls back to defaults for wrong types', () => {
-  const given: Record<string, unknown> = { configFile: ' sub/grpo.config.json ', nodePath: '/usr/bin/node', backend: 'wasm', rewardTimeoutMs: 5000, stopGraceMs: 100 };
+  const given: Record<string, unknown> = { configFile: ' sub/grpo.config.json ', nodePath: '/usr/bin/node', pythonPath: ' /venv/bin/python ', backend: 'wasm', rewardTimeoutMs: 5000, stopGraceMs: 100 };
   assert.deepEqual(readSettings((k) => given[k]), {
-    configFile: 'sub/grpo.config.json', nodePath: '/usr/bin/node', backend: 'wasm', rewardTimeoutMs: 5000, stopGraceMs: 100,
+    configFile: 'sub/grpo.config.json', nodePath: '/usr/bin/node', pythonPath: '/venv/bin/python', backend: 'wasm', rewardTimeoutMs: 5000, stopGraceMs: 100,
   } satisfies GrpoSettings);
-  const wrong: Record<string, unknown> = { configFile: 3, nodePath: null, backend: 'gpu', rewardTimeoutMs: -1, stopGraceMs: 1.5 };
+  const wrong: Record<string, unknown> = { configFile: 3, nodePath: null, pythonPath: 7, backend: 'gpu', rewardTimeoutMs: -1, stopGraceMs: 1.5 };
   assert.deepEqual(readSettings((k) => wrong[k]), DEFAULT_SETTINGS);
   assert.deepEqual(readSettings(() => undefined), DEFAULT_SETTINGS);
 });

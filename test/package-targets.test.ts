@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipEntries, type ZipEntry } from './helpers/zip-entries';
 
@@ -70,6 +70,11 @@ test('every platform package holds its own esbuild binary, fresh bundles, and th
 
     assert.ok(!text('extension/out/extension.js').includes(STALE), `${target}: packs the bundle built now, not the one out/ held`);
     assert.deepEqual(JSON.parse(text('extension/package.json')).dependencies, { esbuild: esbuildVersion }, 'the packaged manifest depends on what it packs');
+
+    // The trl engine runs this package with the user's Python (src/trl/python.ts: trlPackageRoot).
+    for (const py of readdirSync(join(root, 'python', 'grpo_trl')).filter((f) => f.endsWith('.py'))) {
+      assert.ok(entries.has(`extension/python/grpo_trl/${py}`), `${target}: the trl engine's python/grpo_trl/${py} is packed`);
+    }
 
     const readme = text('extension/readme.md');
     const links = [...readme.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));

@@ -1,8 +1,10 @@
-"""TRL reward functions that ask the trainer process, where the TypeScript rewards run.
+"""TRL reward functions whose values come from GRPO Studio's TypeScript rewards.
 
 TRL calls its reward functions one after the other with the same batch; the first call asks
-the trainer to score the batch with every reward function at once (one round trip, and the
-trainer's reward workers score in parallel), the others read that answer.
+for the batch to be scored by every reward function at once (one round trip, and the reward
+workers score in parallel), the others read that answer. Where the answer comes from is the
+`score` callable: the trainer process over the pipe (engine "trl"), or `grpo serve-rewards`
+over HTTP (an exported run, remote.py).
 """
 
 
@@ -13,38 +15,47 @@ def completion_text(completion):
     return "".join(m.get("content") or "" for m in completion if isinstance(m, dict))
 
 
-class BridgeRewards:
-    def __init__(self, bridge, names):
-        self.bridge = bridge
+class BatchRewards:
+    def __init__(self, names, score):
+        """`score(samples, iteration)` returns {function name: [value or None per sample]};
+        a sample is {"completion", "completion_ids", "row", "prompt"} (row: an index or the columns)."""
         self.names = list(names)
-        self._batch = None  # (id of the completions list, answer)
-        self.last_score_id = None
+        self._score = score
+        self._batch = None  # (the completions list TRL passed, the answer for it)
         self.iteration = 0  # what reward functions see as ctx.iteration
 
     def functions(self):
         return [self._function(name) for name in self.names]
 
     def _function(self, name):
-        def reward(prompts, completions, completion_ids, grpo_row, **kwargs):
-            return self._scores(completions, completion_ids, grpo_row)[name]
+        def reward(prompts, completions, completion_ids, **kwargs):
+            return self._scores(prompts, completions, completion_ids, kwargs)[name]
 
         reward.__name__ = name
         return reward
 
-    def _scores(self, completions, completion_ids, rows):
+    def _scores(self, prompts, completions, completion_ids, kwargs):
         if self._batch is None or self._batch[0] is not completions:
-            reply = self.bridge.ask(
-                {
-                    "type": "score",
-                    "purpose": "train",
-                    "iteration": self.iteration,
-                    "samples": [
-                        {"row": int(r), "completion": completion_text(c), "completion_ids": [int(t) for t in ids]}
-                        for r, c, ids in zip(rows, completions, completion_ids)
-                    ],
-                },
-                "scores",
-            )
-            self.last_score_id = reply["id"]
-            self._batch = (completions, reply["functions"])
+            samples = [
+                {"prompt": p, "completion": completion_text(c), "completion_ids": [int(t) for t in ids]}
+                for p, c, ids in zip(prompts, completions, completion_ids)
+            ]
+            self._batch = (completions, self._score(samples, kwargs, self.iteration))
         return self._batch[1]
+
+
+class BridgeRewards(BatchRewards):
+    """Scored by the trainer process that started this one; it knows each row by its index."""
+
+    def __init__(self, bridge, names):
+        super().__init__(names, self._ask)
+        self.bridge = bridge
+        self.last_score_id = None
+
+    def _ask(self, samples, kwargs, iteration):
+        for s, row in zip(samples, kwargs["grpo_row"]):
+            del s["prompt"]  # the trainer renders it from the row, as it does for its own engine
+            s["row"] = int(row)
+        reply = self.bridge.ask({"type": "score", "purpose": "train", "iteration": iteration, "samples": samples}, "scores")
+        self.last_score_id = reply["id"]
+        return reply["functions"]

@@ -3,6 +3,7 @@ import { UserError } from '../errors';
 import { closestKey } from '../trainer/config-fields';
 import { BENCH_HELP, benchCommand } from './commands/bench';
 import { EVAL_HELP, evalCommand } from './commands/eval';
+import { EXPORT_HELP, exportCommand } from './commands/export';
 import { GENERATE_HELP, generateCommand } from './commands/generate';
 import { MERGE_HELP, mergeCommand } from './commands/merge';
 import { INIT_MODEL_HELP, initModelCommand } from './commands/init-model';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   rescore: { run: rescoreCommand, help: RESCORE_HELP, summary: "score a run's last rollout again with the reward files as they are now" },
   generate: { run: generateCommand, help: GENERATE_HELP, summary: 'sample completions from a model folder' },
   score: { run: scoreCommand, help: SCORE_HELP, summary: 'per-token log-probabilities of given ids or text' },
+  export: { run: exportCommand, help: EXPORT_HELP, summary: 'write a run as a TRL script for accelerate launch on many GPUs' },
   'serve-rewards': { run: serveRewardsCommand, help: SERVE_REWARDS_HELP, summary: 'serve the reward functions over HTTP, for TRL, OpenRLHF or veRL elsewhere' },
   'init-model': { run: initModelCommand, help: INIT_MODEL_HELP, summary: 'write a randomly initialised HF model folder' },
   schema: { run: schemaCommand, help: SCHEMA_HELP, summary: 'print the JSON Schema of grpo.config.json' },

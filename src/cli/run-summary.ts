@@ -1,11 +1,9 @@
 // The verdict printed when `grpo train` ends, read back from the run folder (the source of
 // truth): held-out reward before and after, the best checkpoint kept, the wall time, and the
 // command that goes on from here.
-import { join } from 'node:path';
 import { RunFolder } from '../run-folder/run-folder';
 import type { EvaluationLine } from '../protocol/dashboard-messages';
-import { listCheckpoints } from '../trainer/checkpoint-files';
-import { trlCheckpointsOfRun } from '../trl/checkpoints';
+import { runCheckpoints } from '../trl/checkpoints';
 import { formatDuration } from './iteration-rate';
 import { displayPath, shellWord } from './invocation';
 
@@ -55,7 +53,7 @@ function heldOutLine(evaluations: EvaluationLine[]): string | undefined {
 
 /** The kept checkpoint with the best held-out reward; the newest where none was evaluated. */
 async function bestCheckpointLine(runDir: string, evaluations: EvaluationLine[]): Promise<string> {
-  const kept = [...(await listCheckpoints(join(runDir, 'checkpoints'))), ...(await trlCheckpointsOfRun(runDir))];
+  const kept = await runCheckpoints(runDir);
   if (kept.length === 0) return 'no checkpoint was saved';
   const scored = kept
     .map((c) => ({ ...c, reward: evaluations.find((e) => e.iteration === c.iteration)?.reward ?? null }))

@@ -9,6 +9,8 @@ export interface GrpoSettings {
   configFile: string;
   /** The Node executable that runs the trainer, e.g. one where @tensorflow/tfjs-node-gpu is installed. Empty: VS Code's own runtime. */
   nodePath: string;
+  /** The Python of configs with "engine": "trl" (one with trl, peft and torch). Empty: GRPO_PYTHON, else python3. */
+  pythonPath: string;
   /** TF.js backend for configs whose backend is "auto". */
   backend: Backend;
   /** Time limit of one reward-function call, in milliseconds; overrides reward_timeout_ms of the config. 0: the config's value. */
@@ -20,6 +22,7 @@ export interface GrpoSettings {
 export const DEFAULT_SETTINGS: Readonly<GrpoSettings> = Object.freeze({
   configFile: '',
   nodePath: '',
+  pythonPath: '',
   backend: 'auto',
   rewardTimeoutMs: 0,
   stopGraceMs: 30_000,
@@ -30,7 +33,7 @@ export const DEFAULT_SETTINGS: Readonly<GrpoSettings> = Object.freeze({
  * type (hand-edited settings.json) falls back to the default rather than failing a command.
  */
 export function readSettings(get: (name: keyof GrpoSettings) => unknown): GrpoSettings {
-  const text = (name: 'configFile' | 'nodePath'): string => {
+  const text = (name: 'configFile' | 'nodePath' | 'pythonPath'): string => {
     const v = get(name);
     return typeof v === 'string' ? v.trim() : DEFAULT_SETTINGS[name];
   };
@@ -42,6 +45,7 @@ export function readSettings(get: (name: keyof GrpoSettings) => unknown): GrpoSe
   return {
     configFile: text('configFile'),
     nodePath: text('nodePath'),
+    pythonPath: text('pythonPath'),
     backend: BACKENDS.includes(backend as Backend) ? (backend as Backend) : DEFAULT_SETTINGS.backend,
     rewardTimeoutMs: count('rewardTimeoutMs'),
     stopGraceMs: count('stopGraceMs'),

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { UserError } from '../errors';
 import type { StartCommand } from '../protocol/trainer-messages';
 import { RunFolder } from '../run-folder/run-folder';
-import { listCheckpoints } from '../trainer/checkpoint-files';
+import { runCheckpoints } from '../trl/checkpoints';
 import { parseTrainingConfig, trainingConfigWarnings, type TrainingConfig } from '../trainer/config';
 import type { GrpoSettings } from './settings';
 
@@ -41,7 +41,7 @@ export function prepareStart(configFile: string, workspaceRoot: string, settings
  */
 export async function prepareResume(runDir: string, workspaceRoot: string): Promise<PreparedStart> {
   const config = await new RunFolder(runDir).config();
-  const newest = (await listCheckpoints(join(runDir, 'checkpoints'))).pop();
+  const newest = (await runCheckpoints(runDir)).pop();
   if (!newest) {
     throw new UserError(`${join(runDir, 'checkpoints')}: no complete checkpoint to resume from; start a new run with GRPO: Start Training`);
   }

@@ -13,6 +13,8 @@ export interface SessionOptions {
   script: string;
   nodePath?: string;
   backend?: string;
+  /** The Python of the trl engine (grpo.pythonPath); unset: GRPO_PYTHON, else python3. */
+  pythonPath?: string;
   cwd: string;
   stopGraceMs: number;
 }
@@ -36,7 +38,7 @@ export class TrainingSession implements vscode.Disposable {
     assertWorkspaceTrusted(vscode.workspace.isTrusted, 'training');
     this.current = initialStatus(prepared.config.num_iterations);
     this.workspaceRoot = prepared.start.workspaceRoot;
-    this.process = new TrainerProcess({ script: options.script, nodePath: options.nodePath, backend: options.backend, cwd: options.cwd });
+    this.process = new TrainerProcess({ script: options.script, nodePath: options.nodePath, backend: options.backend, pythonPath: options.pythonPath, cwd: options.cwd });
     this.process.onEvent((e) => {
       const next = nextStatus(this.current, e);
       if (next !== this.current) {

@@ -20,6 +20,8 @@ export interface TrainerProcessOptions {
   nodePath?: string;
   /** GRPO_BACKEND for the trainer, used where the config's backend is "auto". */
   backend?: string;
+  /** GRPO_PYTHON for the trainer: the Python of the trl engine (grpo.pythonPath). */
+  pythonPath?: string;
   cwd?: string;
   /** How many of the last stderr lines a crash report carries. */
   stderrLines?: number;
@@ -66,7 +68,7 @@ export class TrainerProcess {
       execArgv: [], // not the host's own flags: inspector ports, loaders
       cwd: options.cwd,
       // ELECTRON_RUN_AS_NODE makes VS Code's Electron binary a plain Node; Node ignores it.
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...(options.backend !== undefined ? { GRPO_BACKEND: options.backend } : {}) },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...(options.backend !== undefined ? { GRPO_BACKEND: options.backend } : {}), ...(options.pythonPath ? { GRPO_PYTHON: options.pythonPath } : {}) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });

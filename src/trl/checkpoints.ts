@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { listCheckpoints } from '../trainer/checkpoint-files';
 
 export const TRL_STATE_FILE = 'trainer_state.json';
 /** GRPOConfig as written into the run folder, for the user to read or reuse. */
@@ -36,4 +37,11 @@ export async function trlCheckpointsOfRun(runDir: string): Promise<{ iteration: 
   }
   if (typeof steps !== 'number' || !(steps >= 1)) return [];
   return listTrlCheckpoints(join(runDir, 'checkpoints'), steps);
+}
+
+/** A run's complete checkpoints of either engine, oldest first: what a resume, a list or an export offers. */
+export async function runCheckpoints(runDir: string): Promise<{ iteration: number; path: string }[]> {
+  const ours = await listCheckpoints(join(runDir, 'checkpoints'));
+  const trl = (await trlCheckpointsOfRun(runDir)).map(({ iteration, path }) => ({ iteration, path }));
+  return [...ours, ...trl].sort((a, b) => a.iteration - b.iteration);
 }

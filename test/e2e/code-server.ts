@@ -21,6 +21,8 @@ export interface CodeServerOptions {
   /** Where the server's own output goes. */
   logFile: string;
   port?: number;
+  /** User settings besides the suite's own (grpo.pythonPath for the trl engine). */
+  settings?: Record<string, unknown>;
 }
 
 /** User settings that keep the workbench quiet and the same from run to run. */
@@ -54,7 +56,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const userDataDir = join(home, 'user-data');
   const extensionsDir = join(home, 'extensions');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...userSettings, ...options.settings }, null, 2));
   const dirs = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
   const installed = spawnSync(process.execPath, [options.install.entry, ...dirs, '--install-extension', options.vsix], { encoding: 'utf8' });

@@ -25,8 +25,8 @@ export const fixtureConfig = {
   seed: 1,
 };
 
-/** A fresh copy under the system temp folder; `name` shows in the window title. */
-export function makeFixtureWorkspace(name: string): string {
+/** A fresh copy under the system temp folder; `name` shows in the window title; `config` over fixtureConfig. */
+export function makeFixtureWorkspace(name: string, config: Record<string, unknown> = {}): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'grpo-e2e-')), name);
   mkdirSync(dir);
   const demo = join(root, 'examples', 'demo');
@@ -36,6 +36,6 @@ export function makeFixtureWorkspace(name: string): string {
   mkdirSync(join(dir, 'rewards'));
   cpSync(join(rewards, 'exact-answer.reward.ts'), join(dir, rewardFile));
   cpSync(join(rewards, 'lib'), join(dir, 'rewards', 'lib'), { recursive: true });
-  writeFileSync(join(dir, 'grpo.config.json'), `${JSON.stringify(fixtureConfig, null, 2)}\n`);
+  writeFileSync(join(dir, 'grpo.config.json'), `${JSON.stringify({ ...fixtureConfig, ...config }, null, 2)}\n`);
   return dir;
 }

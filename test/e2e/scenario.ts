@@ -13,30 +13,13 @@ import { startCodeServer, type CodeServer } from './code-server';
 import { Dashboard } from './dashboard';
 import { makeFixtureWorkspace, rewardFile } from './fixture-workspace';
 import { Steps } from './step';
+import { until } from './until';
 import { Workbench } from './workbench';
 
 const root = join(__dirname, '..', '..');
 const artifacts = join(root, 'test-artifacts', 'e2e');
 const rewardPath = rewardFile.split('/');
 const rewardFileName = rewardPath[rewardPath.length - 1];
-
-/** Polls `read` until `ok` holds of its value; fails with the last value seen. */
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let error: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await read();
-      if (ok(last)) return last;
-    } catch (e) {
-      error = e; // the element may not be there yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  const seen = last === undefined ? `nothing (${error instanceof Error ? error.message.split('\n')[0] : 'no value'})` : JSON.stringify(last).slice(0, 300);
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; last saw ${seen}`);
-}
 
 /** Metrics lines of the workspace's one run, as the trainer wrote them. */
 function runMetrics(workspace: string): Array<{ iteration: number; reward_versions?: Record<string, string> }> {

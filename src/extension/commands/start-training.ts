@@ -53,6 +53,7 @@ export function launchSession(state: HostState, prepared: PreparedStart, workspa
       script: join(state.extensionPath, 'out', 'trainer-process.js'),
       nodePath: settings.nodePath || undefined, // unset: VS Code's own runtime, run as Node
       backend: settings.backend === 'auto' ? undefined : settings.backend,
+      pythonPath: settings.pythonPath || undefined,
       cwd: workspaceRoot,
       stopGraceMs: settings.stopGraceMs,
     });

@@ -6,7 +6,7 @@ import { open, readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readAdapterFile } from '../../run-folder/adapter-file';
 import type { AdapterInfo } from '../../trainer/adapter-info';
-import { listCheckpoints } from '../../trainer/checkpoint-files';
+import { runCheckpoints } from '../../trl/checkpoints';
 import { DEFAULT_TRAINING_CONFIG } from '../../trainer/config';
 
 export interface CheckpointEntry {
@@ -79,7 +79,7 @@ export async function readRunSummary(runDir: string): Promise<RunSummary> {
 
 /** The run's complete checkpoints, newest first. */
 export async function completeCheckpoints(runDir: string): Promise<CheckpointEntry[]> {
-  const complete = await listCheckpoints(join(runDir, 'checkpoints'));
+  const complete = await runCheckpoints(runDir);
   return complete.map((c) => ({ runDir, ...c, adapter: isAdapterCheckpoint(c.path) })).reverse();
 }
 
