@@ -116,7 +116,9 @@ describe('the trl engine in a real editor (code-server + Chromium)', { skip: pyt
       await workbench.runCommand('GRPO Studio: Focus on Runs View');
       const row = page!.locator('.part.sidebar .monaco-list-row', { hasText: /stopped|iter \d+/ }).first();
       await row.click({ button: 'right' });
-      await page!.locator('.context-view .action-label', { hasText: 'Resume Run' }).click();
+      // The menu takes the highlighted entry on Enter (a click on it is not always seen).
+      await page!.locator('.context-view .action-label', { hasText: 'Resume Run' }).hover();
+      await page!.keyboard.press('Enter');
       await until('training to go on', status, (t) => /GRPO \d+\//.test(t), 120_000);
       await until(`iterations after ${stoppedAt}`, async () => metrics().at(-1)!.iteration, (i) => i >= stoppedAt + 2, 180_000);
       const iterations = metrics().map((m) => m.iteration);
