@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trlPython } from './helpers/trl-python';
 import { EXIT } from '../src/cli/exit-codes';
+import { modelFiles } from '../src/extension/export/export-checkpoint';
 import { parseTrainingConfig } from '../src/trainer/config';
 import { stepsPerIteration, trlGrpoConfig } from '../src/trl/grpo-config';
 
@@ -162,6 +163,10 @@ test('a trl run from the CLI: TRL trains on the demo, the TypeScript rewards sco
   assert.deepEqual(checkpoints, ['checkpoint-16', 'checkpoint-24']);
   assert.ok(existsSync(join(run, 'checkpoints', 'checkpoint-24', 'model.safetensors')));
   assert.ok(existsSync(join(run, 'trl-config.json')));
+  // Export Model copies the model folder out of a TRL checkpoint, not what only a resume needs.
+  const exported = await modelFiles(join(run, 'checkpoints', 'checkpoint-24'));
+  assert.ok(['config.json', 'model.safetensors', 'tokenizer.json'].every((f) => exported.includes(f)), exported.join(', '));
+  assert.deepEqual(exported.filter((f) => /optimizer|scheduler|rng_state|trainer_state|training_args/.test(f)), []);
   assert.match(stdout, /best checkpoint: .*checkpoint-24|newest checkpoint: .*checkpoint-24|best checkpoint: .*checkpoint-16/);
 });
 

@@ -19,9 +19,13 @@ from .bridge import Bridge, TrainerGone
 
 
 def device_settings(torch):
-    """CUDA when torch sees a GPU (bf16 where it has it), else Apple's MPS, else the CPU."""
+    """CUDA when torch sees a GPU (bf16 where it has it; vLLM sampling in the same process
+    where vLLM is installed, as TRL's colocate mode does), else Apple's MPS, else the CPU."""
     if torch.cuda.is_available():
-        return "cuda", {"bf16": bool(torch.cuda.is_bf16_supported())}
+        from importlib.util import find_spec
+
+        vllm = {"use_vllm": True, "vllm_mode": "colocate"} if find_spec("vllm") is not None else {}
+        return "cuda", {"bf16": bool(torch.cuda.is_bf16_supported()), **vllm}
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return "mps", {}
     return "cpu", {"use_cpu": True, "bf16": False}
@@ -78,7 +82,7 @@ def main(spec_file):
         {
             "type": "ready",
             "device": device,
-            "dtype": "bf16" if device_args.get("bf16") else "fp32",
+            "dtype": ("bf16" if device_args.get("bf16") else "fp32") + (", vLLM sampling" if device_args.get("use_vllm") else ""),
             "threads": torch.get_num_threads(),
             "parameters": parameters,
             "trainable": trainable,

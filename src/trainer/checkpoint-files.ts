@@ -10,8 +10,22 @@ export const STATE_FILE = 'trainer-state.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const REFERENCE_FILE = 'reference.safetensors';
 
-/** What a resume needs besides the Hugging Face model folder that saveModel writes. */
-export const RESUME_ONLY_FILES: ReadonlySet<string> = new Set([STATE_FILE, OPTIMIZER_FILE, REFERENCE_FILE]);
+/**
+ * The trl engine's checkpoints are TRL's (checkpoint-<step>): the HF Trainer writes
+ * trainer_state.json after the weights, optimizer and RNG states, so it marks one complete.
+ */
+export const TRL_STATE_FILE = 'trainer_state.json';
+
+/** What a resume needs besides the Hugging Face model folder (ours, and the HF Trainer's). */
+export const RESUME_ONLY_FILES: ReadonlySet<string> = new Set([
+  STATE_FILE, OPTIMIZER_FILE, REFERENCE_FILE,
+  TRL_STATE_FILE, 'optimizer.pt', 'scheduler.pt', 'rng_state.pth', 'training_args.bin', 'entropy_ctrl_state.json',
+]);
+
+/** Whether `checkpoint` (a folder) was saved whole, by either engine. */
+export function isCompleteCheckpoint(checkpoint: string): boolean {
+  return existsSync(join(checkpoint, STATE_FILE)) || existsSync(join(checkpoint, TRL_STATE_FILE));
+}
 
 /**
  * Complete checkpoints, oldest first. Partial folders of a killed save are ignored, and so is
@@ -30,13 +44,13 @@ export async function listCheckpoints(dir: string): Promise<{ iteration: number;
 
 /**
  * Why `checkpoint` is not a checkpoint folder of `checkpointsDir`, or undefined when it is. The
- * rule: its name is iter-N (N digits), it sits directly in the checkpoints folder, it is not a
+ * rule: its name is iter-N (N digits; TRL's checkpoint-N in a trl-engine run), it sits directly in the checkpoints folder, it is not a
  * symbolic link, and after resolving links it is still inside that folder's real path. The
  * checkpoints folder itself may be reached through a link (a runs folder moved to a bigger disk).
  */
 export function checkpointPathProblem(checkpointsDir: string, checkpoint: string): string | undefined {
   const name = basename(checkpoint);
-  if (!/^iter-\d+$/.test(name)) return `${checkpoint}: a checkpoint folder is named iter-N; pick one of the run's checkpoints`;
+  if (!/^(iter|checkpoint)-\d+$/.test(name)) return `${checkpoint}: a checkpoint folder is named iter-N (checkpoint-N for a trl-engine run); pick one of the run's checkpoints`;
   if (resolve(dirname(checkpoint)) !== resolve(checkpointsDir)) return `${checkpoint}: not in the run's checkpoints folder ${checkpointsDir}; pick one of the run's checkpoints`;
   try {
     if (lstatSync(checkpoint).isSymbolicLink()) return `${checkpoint}: a symbolic link, not a checkpoint the run wrote; remove the link, or copy the folder in`;

@@ -1,11 +1,10 @@
 // TRL's checkpoints in a run folder: checkpoints/checkpoint-<optimizer step>, HF folders with
-// trainer_state.json, which the HF Trainer writes after the weights, optimizer and RNG states.
+// trainer_state.json (TRL_STATE_FILE), which marks one complete.
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listCheckpoints } from '../trainer/checkpoint-files';
+import { checkpointPathProblem, listCheckpoints, TRL_STATE_FILE } from '../trainer/checkpoint-files';
 
-export const TRL_STATE_FILE = 'trainer_state.json';
 /** GRPOConfig as written into the run folder, for the user to read or reuse. */
 export const TRL_CONFIG_FILE = 'trl-config.json';
 
@@ -15,7 +14,7 @@ export async function listTrlCheckpoints(dir: string, stepsPerIteration: number)
   const out: { iteration: number; step: number; path: string }[] = [];
   for (const name of await readdir(dir)) {
     const m = /^checkpoint-(\d+)$/.exec(name);
-    if (!m || !existsSync(join(dir, name, TRL_STATE_FILE))) continue;
+    if (!m || checkpointPathProblem(dir, join(dir, name)) || !existsSync(join(dir, name, TRL_STATE_FILE))) continue;
     const step = Number(m[1]);
     out.push({ iteration: Math.floor(step / stepsPerIteration), step, path: join(dir, name) });
   }

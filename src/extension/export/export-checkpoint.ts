@@ -2,11 +2,10 @@
 // files only a resume needs. A full fine-tuning checkpoint is a Hugging Face model folder; a
 // LoRA run's is a PEFT adapter folder, copied as it is (adapter_config.json,
 // adapter_model.safetensors, tokenizer files) for PeftModel.from_pretrained.
-import { existsSync } from 'node:fs';
 import { copyFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../../errors';
-import { checkpointPathProblem, RESUME_ONLY_FILES, STATE_FILE } from '../../trainer/checkpoint-files';
+import { checkpointPathProblem, isCompleteCheckpoint, RESUME_ONLY_FILES, STATE_FILE } from '../../trainer/checkpoint-files';
 import { writeStaged } from './staged-folder';
 
 /** How a LoRA checkpoint is exported; a full fine-tuning checkpoint has one form only. */
@@ -23,7 +22,7 @@ export async function modelFiles(checkpoint: string): Promise<string[]> {
   // out must be a checkpoint the run wrote, not a link to somewhere else on the disk.
   const problem = checkpointPathProblem(join(dirname(dirname(checkpoint)), 'checkpoints'), checkpoint);
   if (problem) throw new UserError(problem);
-  if (!existsSync(join(checkpoint, STATE_FILE))) {
+  if (!isCompleteCheckpoint(checkpoint)) {
     throw new UserError(`${checkpoint}: not a complete checkpoint (no ${STATE_FILE}); export an earlier checkpoint of the run`);
   }
   const files: string[] = [];
