@@ -94,6 +94,35 @@ test('without a Python that has TRL, the trl engine says which Python it tried a
   assert.match(r.stderr, /the trl engine cannot start Python ".*no-such-python" \(no such executable\); set GRPO_PYTHON/);
 });
 
+test('a Python without TRL is named with what it lacks and the command that installs it', { skip: existsSync('/usr/bin/python3') ? false : 'no /usr/bin/python3' }, () => {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import trl'], { encoding: 'utf8' });
+  if (probe.status === 0) return; // this machine's own Python has TRL: nothing to refuse
+  const r = grpo(['train', '--config', writeConfig('notrl'), '--num_iterations', '1'], { GRPO_PYTHON: '/usr/bin/python3' });
+  assert.equal(r.code, EXIT.error);
+  assert.match(r.stderr, /the trl engine needs trl.* in \/usr\/bin\/python3 \(not installed there\); run \/usr\/bin\/python3 -m pip install trl peft/);
+});
+
+test('a trainer killed outright takes its TRL process with it, and the run resumes from its last checkpoint', { skip, timeout: 300_000 }, async () => {
+  const config = writeConfig('killed', { num_iterations: 30, checkpoint_every: 2 });
+  const child = spawn(process.execPath, [CLI, 'train', '--config', config], { cwd: work, env: { ...process.env, GRPO_PYTHON: python! } });
+  let stdout = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    if (/^\s+5\/30 /m.test(stdout) && child.exitCode === null) child.kill('SIGKILL');
+  });
+  await new Promise((r) => child.on('exit', r));
+  const run = runOf('killed');
+  const spec = readdirSync(tmpdir()).filter((f) => f.startsWith(`grpo-trl-${child.pid}-`));
+  // The Python process notices its parent is gone within a few seconds (bridge.py).
+  const alive = async () => spawnSync('pgrep', ['-f', `grpo_trl ${join(tmpdir(), spec[0] ?? 'none')}`]).status === 0;
+  for (let i = 0; i < 20 && (await alive()); i++) await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await alive(), false, 'the TRL process ended with its trainer');
+  const resumed = grpo(['train', '--resume', run, '--num_iterations', '8']);
+  assert.equal(resumed.code, EXIT.ok, resumed.stderr);
+  const iterations = jsonl<Metrics>(join(run, 'metrics.jsonl')).map((m) => m.iteration);
+  assert.deepEqual(iterations, [1, 2, 3, 4, 5, 6, 7, 8], 'lines past the checkpoint were dropped and written again');
+});
+
 test('a trl run from the CLI: TRL trains on the demo, the TypeScript rewards score it and are hot-reloaded, the run folder is ours', { skip, timeout: 300_000 }, async () => {
   // A second reward file that fails on some completions: TRL gets NaN for them, the run goes on.
   writeFileSync(join(work, 'flaky.reward.ts'), "export function flaky(s: { completion: string }): number {\n  if (s.completion.includes('1')) throw new Error('no ones');\n  return 0;\n}\n");

@@ -5,8 +5,8 @@
 // names, rollouts with per-token log-probabilities, evaluations, reward errors and logs, the
 // log) and decides at each iteration boundary whether to continue, pause, save or stop, and
 // which live settings apply. TRL writes only its checkpoints, as HF folders with trainer state.
-import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { scratchDir } from '../engine/scratch-dir';
 import { UserError } from '../errors';
 import { RewardRunner } from '../rewards/runner';
@@ -353,6 +353,7 @@ export class TrlTrainer implements TrainingRun {
   async close(): Promise<void> {
     await this.process?.kill();
     await this.rewards.close();
+    await rm(dirname(this.specFile), { recursive: true, force: true });
   }
 }
 
