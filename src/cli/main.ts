@@ -35,7 +35,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
   return (
     `usage: grpo <command> [flags]\n\n${lines.join('\n')}\n\n` +
     'Run grpo <command> --help for its flags. Flags may be spelt with dashes or underscores\n' +

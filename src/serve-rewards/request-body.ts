@@ -10,36 +10,26 @@ import { RequestError } from './request-error';
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
- * The parsed body. An oversize body is refused with 413 as soon as the limit is passed (or the
- * Content-Length announces it), and the rest is read and dropped so the client can read the answer.
+ * The parsed body. An oversize body is refused with 413 once it has been read to its end and
+ * dropped: clients (fetch, requests, aiohttp) send the whole body before they read an answer,
+ * and one cut off mid-upload sees a reset connection, not the reason. Node's request timeout
+ * bounds a body that never ends.
  */
 export function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const tooLarge = () =>
-      new RequestError(413, `the request body is over ${limit} bytes; send fewer samples per request (split the batch)`);
-    const announced = Number(req.headers['content-length']);
-    if (Number.isFinite(announced) && announced > limit) {
-      req.resume();
-      reject(tooLarge());
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
-    let refused = false;
     req.on('data', (chunk: Buffer) => {
-      if (refused) return;
       size += chunk.length;
-      if (size > limit) {
-        refused = true;
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
+      else chunks.length = 0;
     });
     req.on('error', (e) => reject(new RequestError(400, `the request body could not be read (${e.message})`)));
     req.on('end', () => {
-      if (refused) return;
+      if (size > limit) {
+        reject(new RequestError(413, `the request body is over ${limit} bytes; send fewer samples per request (split the batch)`));
+        return;
+      }
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') {
         reject(new RequestError(400, 'the request body is empty; send a JSON object'));

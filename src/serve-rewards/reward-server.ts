@@ -138,8 +138,6 @@ function send(res: ServerResponse, status: number, body: object): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(text));
-  // After an oversize body, the rest of it is not worth reading on this connection.
-  if (status === 413) res.setHeader('Connection', 'close');
   res.end(text);
 }
 

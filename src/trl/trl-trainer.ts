@@ -234,7 +234,9 @@ export class TrlTrainer implements TrainingRun {
       case 'metrics':
         return this.finishIteration(m);
       case 'boundary':
-        return this.boundary(m.iteration);
+        // Not awaited: while paused here, the messages of a save asked for meanwhile must be read.
+        void this.boundary(m.iteration).catch((e: Error) => this.fail(e));
+        return;
       case 'checkpoint':
         this.emit({ type: 'checkpoint-saved', iteration: m.iteration, path: m.path });
         for (const w of this.savedWaiters.splice(0)) w(m.path);

@@ -28,7 +28,7 @@ request being scored and exits.
                            anyone who reaches the port can run your reward code on their input
   --port P                 default ${DEFAULT_PORT}; 0 picks a free one. The URL is printed on stdout
   --label-field NAME       the row column OpenRLHF's labels go in (default answer, which
-                           examples/rewards read as sample.row.answer)
+                           examples/rewards/exact-answer.reward.ts reads as sample.row.answer)
   --workers N              processes per reward file scoring in parallel (default 2)
   --reward-timeout-ms MS   time limit of one reward call (default: the config's, else ${DEFAULT_REWARD_TIMEOUT_MS})
   --reward-child-processes let reward code start child processes (default: the config's, else off)
