@@ -1,7 +1,7 @@
 // The editor's controls on a trl-engine run, through the trainer process as the extension
 // drives it (a real forked out/trainer-process.js, GRPO_PYTHON passed as grpo.pythonPath
 // passes it, TRL in a real Python): pause, one iteration, live settings, Save Checkpoint Now
-// while paused, resume and stop, each at an iteration boundary.
+// while paused, resume and stop, each at an iteration boundary; a resumed run keeps the live settings.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -80,4 +80,14 @@ test('pause, one iteration, live settings, Save Checkpoint Now, resume and stop 
   assert.equal(finished.reason, 'stopped');
   assert.equal(recorder.of('checkpoint-saved').at(-1)?.iteration, finished.iteration, 'stop saved a checkpoint at the iteration it stopped after');
   assert.deepEqual([...recorder.of('command-rejected'), ...recorder.of('protocol-error')], []);
+
+  // Resume Run: a new process continues from that checkpoint with the live settings in force.
+  const again = new TrainerProcess({ script: SCRIPT, cwd: work, pythonPath: python });
+  const record = new Recorder(again);
+  again.start({ workspaceRoot: work, resumeRunDir: finished.runDir });
+  const first = await record.next('metrics', () => true, 60_000);
+  assert.equal(first.iteration, finished.iteration + 1);
+  assert.ok(Math.abs((first.metrics.learning_rate as number) - 0.0123) < 1e-9, `resumed with the live learning rate: ${first.metrics.learning_rate}`);
+  assert.equal(first.metrics.temperature, 0.7);
+  await again.stop({ graceMs: 30_000 });
 });

@@ -25,6 +25,7 @@ class IterationBoundaries(TrainerCallback):
         self.eval_every = spec.get("eval_every", 0)
         self.max_new_tokens = spec["trl"]["max_completion_length"]
         self.eval_batch = spec["eval_batch_size"]
+        self.resumed_live = spec.get("live") or {}
         self.trainer = None  # set once the trainer exists
         self.iteration_started = time.perf_counter()
         self.stopped = False
@@ -41,6 +42,8 @@ class IterationBoundaries(TrainerCallback):
         self.rewards.iteration = iteration
         if iteration == 0:
             self.evaluate(0)
+        # After the HF Trainer restored the optimizer and scheduler: a resumed run's live settings win.
+        apply_live(self.trainer, self.resumed_live, self.rewards.names)
         self.iteration_started = time.perf_counter()
 
     def on_step_begin(self, args, state, control, **kwargs):

@@ -15,11 +15,13 @@ export const REFERENCE_FILE = 'reference.safetensors';
  * trainer_state.json after the weights, optimizer and RNG states, so it marks one complete.
  */
 export const TRL_STATE_FILE = 'trainer_state.json';
+/** What the trainer process adds to a TRL checkpoint: the live settings then in force. */
+export const TRL_LIVE_SETTINGS_FILE = 'grpo-live-settings.json';
 
 /** What a resume needs besides the Hugging Face model folder (ours, and the HF Trainer's). */
 export const RESUME_ONLY_FILES: ReadonlySet<string> = new Set([
   STATE_FILE, OPTIMIZER_FILE, REFERENCE_FILE,
-  TRL_STATE_FILE, 'optimizer.pt', 'scheduler.pt', 'rng_state.pth', 'training_args.bin', 'entropy_ctrl_state.json',
+  TRL_STATE_FILE, TRL_LIVE_SETTINGS_FILE, 'optimizer.pt', 'scheduler.pt', 'rng_state.pth', 'training_args.bin', 'entropy_ctrl_state.json',
 ]);
 
 /** Whether `checkpoint` (a folder) was saved whole, by either engine. */

@@ -5,7 +5,8 @@
 // names, rollouts with per-token log-probabilities, evaluations, reward errors and logs, the
 // log) and decides at each iteration boundary whether to continue, pause, save or stop, and
 // which live settings apply. TRL writes only its checkpoints, as HF folders with trainer state.
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { scratchDir } from '../engine/scratch-dir';
 import { UserError } from '../errors';
@@ -13,6 +14,7 @@ import { RewardRunner } from '../rewards/runner';
 import type { RewardScores } from '../rewards/scores';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import type { LiveSettings } from '../trainer/checkpoint';
+import { TRL_LIVE_SETTINGS_FILE } from '../trainer/checkpoint-files';
 import type { TrainingConfig } from '../trainer/config';
 import { loadPromptDataset, preparePrompt, type PromptRow } from '../trainer/dataset';
 import type { IterationMetrics, TrainerEvent, TrainerListener } from '../trainer/events';
@@ -108,6 +110,8 @@ export class TrlTrainer implements TrainingRun {
       prompt: typeof r.prompt === 'string' && config.chat_template ? [{ role: 'user', content: r.prompt }] : r.prompt,
       grpo_row: r.index,
     });
+    const live = resumeFrom ? await readLiveSettings(resumeFrom.path) : {};
+    if (live.rewardWeights) rewards.setWeights(live.rewardWeights);
     const spec = {
       model_path: config.model_path,
       trl,
@@ -120,11 +124,14 @@ export class TrlTrainer implements TrainingRun {
       steps_per_iteration: steps,
       num_iterations: config.num_iterations,
       resume_from: resumeFrom?.path ?? null,
+      live,
     };
     const dir = await scratchDir('grpo-trl');
     const specFile = join(dir, 'spec.json');
     await writeFile(specFile, JSON.stringify(spec));
-    return new TrlTrainer(config, run, python, tokenizer, rows, heldOut, rewards, names, specFile, resumeFrom?.iteration);
+    const trainer = new TrlTrainer(config, run, python, tokenizer, rows, heldOut, rewards, names, specFile, resumeFrom?.iteration);
+    trainer.live = live;
+    return trainer;
   }
 
   on(listener: TrainerListener): () => void {
@@ -238,6 +245,8 @@ export class TrlTrainer implements TrainingRun {
         void this.boundary(m.iteration).catch((e: Error) => this.fail(e));
         return;
       case 'checkpoint':
+        // The live settings in force, beside TRL's state: a resumed run goes on with them.
+        await writeFile(join(m.path, TRL_LIVE_SETTINGS_FILE), JSON.stringify(this.live, null, 2) + '\n');
         this.emit({ type: 'checkpoint-saved', iteration: m.iteration, path: m.path });
         for (const w of this.savedWaiters.splice(0)) w(m.path);
         return;
@@ -356,6 +365,16 @@ export class TrlTrainer implements TrainingRun {
     await this.process?.kill();
     await this.rewards.close();
     await rm(dirname(this.specFile), { recursive: true, force: true });
+  }
+}
+
+async function readLiveSettings(checkpoint: string): Promise<LiveSettings> {
+  const file = join(checkpoint, TRL_LIVE_SETTINGS_FILE);
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as LiveSettings;
+  } catch (e) {
+    throw new UserError(`${file}: not valid JSON (${(e as Error).message}); delete it to resume with the config's settings, or restore it`);
   }
 }
 
