@@ -2,13 +2,14 @@
 // reward files, and HTTP requests in both protocols (ours, and OpenRLHF's remote reward).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RewardRunner, type ScoreInput } from '../src/rewards/runner';
 import { scoreAnswer } from '../src/serve-rewards/score-protocol';
 import { grpo } from './helpers/cli';
+import { isGone } from './helpers/process-gone';
 
 const CLI = join(__dirname, '..', 'out', 'cli.js');
 const EXACT_ANSWER = join(__dirname, '..', 'examples', 'rewards', 'exact-answer.reward.ts');
@@ -72,16 +73,6 @@ function childrenOf(pid: number): number[] {
     .map(([p]) => p);
 }
 
-/** Gone, or a zombie nobody has reaped yet. */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
-  return / Z /.test(stat.slice(stat.lastIndexOf(')')));
-}
 
 async function assertAllGone(pids: number[]): Promise<void> {
   const t0 = Date.now();

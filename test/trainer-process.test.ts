@@ -11,6 +11,7 @@ import { grpo } from './helpers/cli';
 import { TrainerProcess, type TrainerProcessOptions } from '../src/trainer-process/client';
 import { Recorder } from './helpers/trainer-recorder';
 import { receiveTrainerNotification, type TrainerNotification } from '../src/protocol/trainer-messages';
+import { isGone } from './helpers/process-gone';
 
 const ROOT = join(__dirname, '..');
 const SCRIPT = join(ROOT, 'out', 'trainer-process.js');
@@ -259,16 +260,6 @@ test('stop sends SIGTERM after the grace period and SIGKILL after that', { timeo
   assert.ok(recorder.of('output').some((o) => o.stream === 'stderr' && o.line === 'ignoring SIGTERM'), 'SIGTERM came first');
 });
 
-/** Gone, or a zombie nobody has reaped yet (the reparented child of a dead process). */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
-  return / Z /.test(stat.slice(stat.lastIndexOf(')')));
-}
 
 test('when its parent dies, the trainer stops at the iteration boundary, saves a checkpoint and exits', { timeout: 30_000 }, async () => {
   // An editor that starts training and crashes mid-run.

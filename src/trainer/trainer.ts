@@ -37,6 +37,7 @@ import { updateThreads } from './update-threads';
 import { MEMORY_FIX, runRollout, type Rollout, type RolloutPeaks } from './rollout';
 import { rolloutRecords } from './rollout-records';
 import { RunDir } from './run-dir';
+import { RunControl } from './run-control';
 import { RunHealth } from './run-health';
 
 export interface TrainerOptions {
@@ -51,10 +52,7 @@ export interface TrainerOptions {
  */
 export class Trainer {
   private listeners: TrainerListener[] = [];
-  private paused = false;
-  private stopRequested = false;
-  private singleSteps = 0;
-  private wake: (() => void) | undefined;
+  private readonly control = new RunControl();
   private iteration: number; // iterations completed
   private readonly peaks = new PeakMemory();
   private readonly health = new RunHealth();
@@ -144,20 +142,17 @@ export class Trainer {
 
   // Commands: all take effect at the next iteration boundary.
   pause(): void {
-    this.paused = true;
+    this.control.pause();
   }
   resume(): void {
-    this.paused = false;
-    this.wake?.();
+    this.control.resume();
   }
   /** While paused: run exactly one more iteration, then pause again. */
   step(): void {
-    this.singleSteps++;
-    this.wake?.();
+    this.control.step();
   }
   stop(): void {
-    this.stopRequested = true;
-    this.wake?.();
+    this.control.stop();
   }
   setLive(change: LiveSettings): void {
     if (change.rewardWeights) this.rewards.setWeights(change.rewardWeights);
@@ -194,7 +189,7 @@ export class Trainer {
     try {
       if (this.iteration === 0) await this.evaluateHeldOut();
       while (this.iteration < this.config.num_iterations) {
-        if (!(await this.waitWhilePaused())) {
+        if (!(await this.control.boundary(this.iteration, (e) => this.emit(e)))) {
           reason = 'stopped';
           break;
         }
@@ -273,19 +268,6 @@ export class Trainer {
     const line = { iteration: this.iteration, prompts: result.prompts, reward: result.total, rewards: result.mean, failures: result.failures, seconds: result.seconds };
     await this.run.appendEvaluation(line);
     this.emit({ type: 'evaluation', ...line });
-  }
-
-  private async waitWhilePaused(): Promise<boolean> {
-    let announced = false;
-    while (this.paused && this.singleSteps === 0 && !this.stopRequested) {
-      if (!announced) this.emit({ type: 'paused', iteration: this.iteration });
-      announced = true;
-      await new Promise<void>((r) => (this.wake = r));
-    }
-    if (this.stopRequested) return false;
-    if (this.singleSteps > 0) this.singleSteps--;
-    else if (announced) this.emit({ type: 'resumed', iteration: this.iteration });
-    return true;
   }
 
   private async runIteration(iteration: number): Promise<void> {

@@ -19,6 +19,7 @@ import type { TrainingConfig } from '../trainer/config';
 import { loadPromptDataset, preparePrompt, type PromptRow } from '../trainer/dataset';
 import type { IterationMetrics, TrainerEvent, TrainerListener } from '../trainer/events';
 import { learningRateAt } from '../trainer/learning-rate';
+import { RunControl } from '../trainer/run-control';
 import { RunDir } from '../trainer/run-dir';
 import { RunHealth } from '../trainer/run-health';
 import { startRewards } from '../trainer/trainer';
@@ -44,10 +45,7 @@ interface ScoredBatch {
 export class TrlTrainer implements TrainingRun {
   private listeners: TrainerListener[] = [];
   private process: TrlProcess | undefined;
-  private paused = false;
-  private stopRequested = false;
-  private singleSteps = 0;
-  private wake: (() => void) | undefined;
+  private readonly control = new RunControl();
   private live: LiveSettings = {};
   private liveUnsent: LiveSettings = {};
   private handling: Promise<void> = Promise.resolve();
@@ -140,19 +138,16 @@ export class TrlTrainer implements TrainingRun {
   }
 
   pause(): void {
-    this.paused = true;
+    this.control.pause();
   }
   resume(): void {
-    this.paused = false;
-    this.wake?.();
+    this.control.resume();
   }
   step(): void {
-    this.singleSteps++;
-    this.wake?.();
+    this.control.step();
   }
   stop(): void {
-    this.stopRequested = true;
-    this.wake?.();
+    this.control.stop();
   }
 
   setLive(change: LiveSettings): void {
@@ -339,26 +334,12 @@ export class TrlTrainer implements TrainingRun {
 
   private async boundary(iteration: number): Promise<void> {
     const c = this.config;
-    const go = await this.waitWhilePaused(iteration);
+    const go = await this.control.boundary(iteration, (e) => this.emit(e));
     const last = iteration >= c.num_iterations;
     const stop = !go && !last;
     const save = stop || last || (c.checkpoint_every > 0 && iteration % c.checkpoint_every === 0);
     this.process?.send({ type: 'continue', save, stop, live: this.liveUnsent });
     this.liveUnsent = {};
-  }
-
-  /** As the tfjs engine: paused, wait; a single step runs one iteration; a stop ends the wait. */
-  private async waitWhilePaused(iteration: number): Promise<boolean> {
-    let announced = false;
-    while (this.paused && this.singleSteps === 0 && !this.stopRequested) {
-      if (!announced) this.emit({ type: 'paused', iteration });
-      announced = true;
-      await new Promise<void>((r) => (this.wake = r));
-    }
-    if (this.stopRequested) return false;
-    if (this.singleSteps > 0) this.singleSteps--;
-    else if (announced) this.emit({ type: 'resumed', iteration });
-    return true;
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from './browser';
 import { ensureCodeServer } from './code-server-install';
@@ -54,17 +54,7 @@ describe('GRPO Studio in a real editor (code-server + Chromium)', () => {
   let dashboard: Dashboard;
   const workspace = makeFixtureWorkspace('grpo-demo');
   const steps = new Steps(() => page, artifacts);
-  const passed = new Set<string>();
-  /** Marks a step passed for the steps that need it; skips a step whose prerequisite failed. */
-  const step = (name: string, needs: string[], body: () => Promise<void>) => async (t: TestContext) => {
-    const missing = needs.filter((n) => !passed.has(n));
-    if (missing.length > 0) return t.skip(`needs step ${missing.join(', ')}`);
-    await steps.run(name, async () => {
-      await workbench.dismiss();
-      await body();
-    })();
-    passed.add(name.split('.')[0]);
-  };
+  const step = steps.gated(() => workbench.dismiss());
 
   const dashboardRewardsAfterOpen = async (): Promise<number[]> => {
     await workbench.runCommand('GRPO: Open Dashboard');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { trlPython } from '../helpers/trl-python';
 import { launchBrowser } from './browser';
@@ -38,16 +38,7 @@ describe('the trl engine in a real editor (code-server + Chromium)', { skip: pyt
   const theRun = () => join(runsDir, readdirSync(runsDir)[0]);
   const metrics = () => readFileSync(join(theRun(), 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { iteration: number });
   const steps = new Steps(() => page, artifacts);
-  const passed = new Set<string>();
-  const step = (name: string, needs: string[], body: () => Promise<void>) => async (t: TestContext) => {
-    const missing = needs.filter((n) => !passed.has(n));
-    if (missing.length > 0) return t.skip(`needs step ${missing.join(', ')}`);
-    await steps.run(`trl ${name}`, async () => {
-      await workbench.dismiss();
-      await body();
-    })();
-    passed.add(name.split('.')[0]);
-  };
+  const step = steps.gated(() => workbench.dismiss(), 'trl ');
   const status = () => workbench.statusBarItem('GRPO').first().innerText();
 
   before(async () => {
