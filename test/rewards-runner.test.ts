@@ -1,21 +1,13 @@
 // The reward runner on real reward files: both forms, sync and async, the context, imports,
 // and every kind of bad output turning into NaN with an error that points at the user's code.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RewardRunner, type ScoreInput } from '../src/rewards/runner';
 import { weightedTotal } from '../src/rewards/scores';
+import { workspace } from './helpers/workspace';
 
-function workspace(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'grpo-rewards-test-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
 
 const inputs: ScoreInput[] = [
   { prompt: 'What is 2+2?', completion: ' 4', completionIds: [11, 12], row: { answer: '4', id: 'a' } },

@@ -2,26 +2,19 @@
 // reward files, and HTTP requests in both protocols (ours, and OpenRLHF's remote reward).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RewardRunner, type ScoreInput } from '../src/rewards/runner';
 import { scoreAnswer } from '../src/serve-rewards/score-protocol';
 import { grpo } from './helpers/cli';
 import { isGone } from './helpers/process-gone';
+import { workspace } from './helpers/workspace';
 
 const CLI = join(__dirname, '..', 'out', 'cli.js');
 const EXACT_ANSWER = join(__dirname, '..', 'examples', 'rewards', 'exact-answer.reward.ts');
 
-function workspace(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'grpo-serve-rewards-test-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
 
 interface Served {
   child: ChildProcessWithoutNullStreams;

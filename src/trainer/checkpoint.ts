@@ -8,19 +8,13 @@ import { writeAdapterFolder } from '../model/peft-adapter';
 import { copyTokenizerFiles, saveModel } from '../model/save';
 import type { DataOrderState } from './data-order';
 import type { EntropyBonusState } from './entropy-bonus';
+import type { LiveSettings } from './live-settings';
 import type { AdamW, AdamWState } from './optimizer';
 import { listCheckpoints, OPTIMIZER_FILE, REFERENCE_FILE, STATE_FILE } from './checkpoint-files';
 import { runWriteError } from './disk-errors';
 import { iterName } from './run-dir';
 import { momentsFromTensors, parseTrainerState } from './trainer-state';
 
-/** Settings a user changed while the run was going; they outlive a resume. */
-export interface LiveSettings {
-  learningRate?: number; // replaces the schedule from then on
-  klCoef?: number;
-  temperature?: number;
-  rewardWeights?: Record<string, number>; // by reward function name
-}
 
 /** Everything besides weights and moments that an exact resume needs. */
 export interface TrainerState {

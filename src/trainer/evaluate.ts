@@ -4,6 +4,7 @@ import { DEFAULT_SAMPLING, type SamplingOptions } from '../model/sampling';
 import type { RewardRunner } from '../rewards/runner';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { preparePrompt, type PromptRow } from './dataset';
+import { EvaluationTally } from './evaluation-tally';
 
 export interface EvaluationOptions {
   sampling: SamplingOptions; // temperature 0 for greedy
@@ -28,9 +29,7 @@ export async function evaluate(model: CausalLM, tokenizer: Tokenizer, rows: Prom
   const started = performance.now();
   const eosTokenIds = [...new Set([...tokenizer.eosTokenIds, ...model.config.eosTokenIds])];
   const decode = (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
-  const sums: Record<string, { sum: number; n: number; failed: number }> = {};
-  let total = 0;
-  let totalN = 0;
+  const tally = new EvaluationTally();
   for (let start = 0; start < rows.length; start += o.batchSize) {
     const batch = rows.slice(start, start + o.batchSize);
     const prompts = batch.map((r) => preparePrompt(r, tokenizer, o.useChatTemplate));
@@ -43,20 +42,7 @@ export async function evaluate(model: CausalLM, tokenizer: Tokenizer, rows: Prom
       batch.map((r, i) => ({ prompt: prompts[i].text, completion: completionText(out[i][0], decode), completionIds: out[i][0].ids, row: r.row })),
       o.iteration,
     );
-    for (const f of scores.functions) {
-      const s = (sums[f.name] ??= { sum: 0, n: 0, failed: 0 });
-      for (const v of f.values) {
-        if (Number.isFinite(v)) (s.sum += v), s.n++;
-        else s.failed++;
-      }
-    }
-    for (const v of scores.total) if (Number.isFinite(v)) (total += v), totalN++;
+    tally.add(scores);
   }
-  return {
-    prompts: rows.length,
-    mean: Object.fromEntries(Object.entries(sums).map(([k, s]) => [k, s.n ? s.sum / s.n : NaN])),
-    total: totalN ? total / totalN : NaN,
-    failures: Object.fromEntries(Object.entries(sums).map(([k, s]) => [k, s.failed])),
-    seconds: (performance.now() - started) / 1000,
-  };
+  return { prompts: rows.length, ...tally.summary(), seconds: (performance.now() - started) / 1000 };
 }

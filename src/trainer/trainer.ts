@@ -11,11 +11,10 @@ import { adapterShape } from '../model/lora-targets';
 import { ADAPTER_INFO_FILE, adapterInfo, describeAdapter } from './adapter-info';
 import { expectedShapes } from '../model/params';
 import { countParameters } from '../model/params';
-import { RewardRunner } from '../rewards/runner';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import { rolloutAdvantages } from './advantages';
 import { maskTruncatedCompletions } from './completion-mask';
-import { readCheckpoint, removeStaleSaves, saveCheckpoint, type LiveSettings, type TrainerState } from './checkpoint';
+import { readCheckpoint, removeStaleSaves, saveCheckpoint, type TrainerState } from './checkpoint';
 import { listCheckpoints } from './checkpoint-files';
 import type { TrainingConfig } from './config';
 import { DataOrder } from './data-order';
@@ -23,7 +22,6 @@ import { EntropyBonus } from './entropy-bonus';
 import { evaluate } from './evaluate';
 import { loadPromptDataset, preparePrompt, type PromptRow } from './dataset';
 import { describePlan, planTraining } from './memory-plan';
-import type { TrainerEvent, TrainerListener } from './events';
 import { iterationMetrics, nanMean, nanStd } from './iteration-metrics';
 import { learningRateAt } from './learning-rate';
 import { AdamW } from './optimizer';
@@ -37,8 +35,11 @@ import { updateThreads } from './update-threads';
 import { MEMORY_FIX, runRollout, type Rollout, type RolloutPeaks } from './rollout';
 import { rolloutRecords } from './rollout-records';
 import { RunDir } from './run-dir';
-import { RunControl } from './run-control';
+import { ControlledRun } from './controlled-run';
+import { mergeLiveSettings, type LiveSettings } from './live-settings';
 import { RunHealth } from './run-health';
+import { startRewards } from './start-rewards';
+import type { RewardRunner } from '../rewards/runner';
 
 export interface TrainerOptions {
   workspaceRoot: string; // reward files' imports resolve here
@@ -50,9 +51,7 @@ export interface TrainerOptions {
  * updates, one iteration at a time, writing everything to the run folder and telling
  * listeners. Commands (pause, stop, live settings) take effect at iteration boundaries.
  */
-export class Trainer {
-  private listeners: TrainerListener[] = [];
-  private readonly control = new RunControl();
+export class Trainer extends ControlledRun {
   private iteration: number; // iterations completed
   private readonly peaks = new PeakMemory();
   private readonly health = new RunHealth();
@@ -76,6 +75,7 @@ export class Trainer {
     private readonly rolloutEngine: RolloutEngine,
     private readonly updateWorker: { worker: UpdateWorker | undefined; description: string; tmpDir: string | undefined },
   ) {
+    super();
     this.iteration = state.iteration;
   }
 
@@ -135,34 +135,9 @@ export class Trainer {
     return new Trainer(config, run, policy, tokenizer, rows, rewards, optimizer, reference, dataOrder, state, backend.reason, checkpoint?.state.iteration, heldOut, entropyBonus, memory, rolloutEngine, updateWorker);
   }
 
-  on(listener: TrainerListener): () => void {
-    this.listeners.push(listener);
-    return () => (this.listeners = this.listeners.filter((l) => l !== listener));
-  }
-
-  // Commands: all take effect at the next iteration boundary.
-  pause(): void {
-    this.control.pause();
-  }
-  resume(): void {
-    this.control.resume();
-  }
-  /** While paused: run exactly one more iteration, then pause again. */
-  step(): void {
-    this.control.step();
-  }
-  stop(): void {
-    this.control.stop();
-  }
   setLive(change: LiveSettings): void {
     if (change.rewardWeights) this.rewards.setWeights(change.rewardWeights);
-    this.state.live = { ...this.state.live, ...change, rewardWeights: { ...this.state.live.rewardWeights, ...change.rewardWeights } };
-  }
-
-  private emit(event: TrainerEvent): void {
-    for (const l of this.listeners) l(event);
-    // A disk that refuses this line refuses the iteration's own writes too, which report it.
-    if (event.type === 'warning' || event.type === 'error' || event.type === 'no-learning-signal') this.run.log(`${event.type}: ${event.message}`).catch(() => undefined);
+    this.state.live = mergeLiveSettings(this.state.live, change);
   }
 
   /** Trains until num_iterations, a stop, or too many non-finite updates in a row. */
@@ -189,7 +164,7 @@ export class Trainer {
     try {
       if (this.iteration === 0) await this.evaluateHeldOut();
       while (this.iteration < this.config.num_iterations) {
-        if (!(await this.control.boundary(this.iteration, (e) => this.emit(e)))) {
+        if (!(await this.waitAtBoundary(this.iteration))) {
           reason = 'stopped';
           break;
         }
@@ -412,20 +387,4 @@ async function newestCheckpoint(runDir: string) {
   const all = await listCheckpoints(resolve(runDir, 'checkpoints'));
   if (all.length === 0) throw new UserError(`${runDir}: no complete checkpoint to resume from (looked in ${resolve(runDir, 'checkpoints')})`);
   return readCheckpoint(all[all.length - 1].path);
-}
-
-/** The run's reward workers; the trl engine's too. */
-export async function startRewards(config: TrainingConfig, { workspaceRoot, resumeRunDir }: TrainerOptions): Promise<RewardRunner> {
-  // A file's weight applies to each of its functions, including ones a reload adds.
-  return RewardRunner.start(
-    config.rewards.map((r) => ({ file: r.file, functions: r.functions, weight: r.weight })),
-    // Reward code may write in the workspace and the runs folder, which holds this run's folder
-    // (a resumed run's folder may have moved out of it).
-    {
-      workspaceRoot,
-      timeoutMs: config.reward_timeout_ms,
-      writable: [config.output_dir, ...(resumeRunDir ? [resumeRunDir] : [])],
-      childProcesses: config.reward_child_processes,
-    },
-  );
 }

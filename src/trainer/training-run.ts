@@ -2,7 +2,7 @@
 // of TRL's (TrlTrainer), chosen by the config's engine. Both write the same run folder and
 // send the same events, so every front end works on either.
 import type { TrainingConfig } from './config';
-import type { LiveSettings } from './checkpoint';
+import type { LiveSettings } from './live-settings';
 import type { TrainerListener } from './events';
 import type { RunDir } from './run-dir';
 

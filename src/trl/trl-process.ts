@@ -2,7 +2,7 @@
 // stdout for what it sends, its stdin for the replies; its stderr is its log.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { LiveSettings } from '../trainer/checkpoint';
+import type { LiveSettings } from '../trainer/live-settings';
 import { trlPackageRoot } from './python';
 
 /** What python/grpo_trl sends (bridge.py). */
@@ -51,7 +51,7 @@ export class TrlProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static start(python: string, specFile: string, threads: number | undefined, handlers: TrlProcessHandlers): TrlProcess {
+  static start(python: string, specFile: string, handlers: TrlProcessHandlers): TrlProcess {
     const child = spawn(python, ['-u', '-m', 'grpo_trl', specFile], {
       cwd: trlPackageRoot(),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -61,7 +61,6 @@ export class TrlProcess {
         // Offline by default: the model is a local folder, and nothing should reach the Hub.
         HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE ?? '1',
         TOKENIZERS_PARALLELISM: 'false',
-        ...(threads ? { OMP_NUM_THREADS: String(threads) } : {}),
       },
     });
     const p = new TrlProcess(child);
@@ -82,10 +81,6 @@ export class TrlProcess {
 
   send(reply: TrlReply): void {
     if (this.child.exitCode === null && !this.child.stdin!.destroyed) this.child.stdin!.write(JSON.stringify(reply) + '\n');
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
   }
 
   /** Resolves when the process has exited. */

@@ -2,6 +2,7 @@
 // the same records as the tfjs engine writes (rollout-records.ts, evaluate.ts).
 import type { RewardScores } from '../rewards/scores';
 import type { PromptRow } from '../trainer/dataset';
+import { EvaluationTally } from '../trainer/evaluation-tally';
 import type { TrlRolloutSample, TrlSample } from './trl-process';
 
 const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e5) / 1e5 : null);
@@ -38,25 +39,10 @@ export function rolloutLines(
   }));
 }
 
-/** Groups (consecutive runs of `groupSize` samples) whose finite rewards do not vary. */
-export function flatGroups(total: Float64Array, groupSize: number): number {
-  let flat = 0;
-  for (let g = 0; g * groupSize < total.length; g++) {
-    const xs = Array.from(total.subarray(g * groupSize, (g + 1) * groupSize)).filter(Number.isFinite);
-    if (xs.every((x) => x === xs[0])) flat++;
-  }
-  return flat;
-}
-
 /** One line of evaluations.jsonl, as the tfjs engine's evaluate() reports it. */
 export function evaluationLine(iteration: number, scores: RewardScores, seconds: number) {
-  const mean: Record<string, number> = {};
-  const failures: Record<string, number> = {};
-  for (const f of scores.functions) {
-    const ok = Array.from(f.values).filter(Number.isFinite);
-    mean[f.name] = ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : NaN;
-    failures[f.name] = f.values.length - ok.length;
-  }
-  const totals = Array.from(scores.total).filter(Number.isFinite);
-  return { iteration, prompts: scores.total.length, reward: totals.length ? totals.reduce((a, b) => a + b, 0) / totals.length : NaN, rewards: mean, failures, seconds };
+  const tally = new EvaluationTally();
+  tally.add(scores);
+  const { mean, total, failures } = tally.summary();
+  return { iteration, prompts: scores.total.length, reward: total, rewards: mean, failures, seconds };
 }

@@ -11,30 +11,31 @@ import { dirname, join, resolve } from 'node:path';
 import { scratchDir } from '../engine/scratch-dir';
 import { UserError } from '../errors';
 import { RewardRunner } from '../rewards/runner';
+import { rolloutAdvantages } from '../trainer/advantages';
 import type { RewardScores } from '../rewards/scores';
 import { Tokenizer } from '../tokenizer/tokenizer';
-import type { LiveSettings } from '../trainer/checkpoint';
 import { TRL_LIVE_SETTINGS_FILE } from '../trainer/checkpoint-files';
 import type { TrainingConfig } from '../trainer/config';
-import { loadPromptDataset, preparePrompt, type PromptRow } from '../trainer/dataset';
-import type { IterationMetrics, TrainerEvent, TrainerListener } from '../trainer/events';
+import { loadPromptDataset, preparePrompt, renderPrompt, type PromptRow } from '../trainer/dataset';
+import type { IterationMetrics } from '../trainer/events';
+import { nanMean, nanStd } from '../trainer/iteration-metrics';
 import { learningRateAt } from '../trainer/learning-rate';
-import { RunControl } from '../trainer/run-control';
+import { ControlledRun } from '../trainer/controlled-run';
+import { mergeLiveSettings, type LiveSettings } from '../trainer/live-settings';
 import { RunDir } from '../trainer/run-dir';
 import { RunHealth } from '../trainer/run-health';
-import { startRewards } from '../trainer/trainer';
+import { startRewards } from '../trainer/start-rewards';
 import type { TrainingRun, TrainingRunOptions } from '../trainer/training-run';
 import { listTrlCheckpoints, TRL_CONFIG_FILE } from './checkpoints';
 import { stepsPerIteration, trlGrpoConfig, trlLoraConfig } from './grpo-config';
 import { probePython, pythonExecutable, type TrlPython } from './python';
-import { evaluationLine, flatGroups, rolloutLines, scoreReply } from './trl-records';
+import { evaluationLine, rolloutLines, scoreReply } from './trl-records';
 import { TrlProcess, type TrlMessage, type TrlSample } from './trl-process';
 
 
 
 interface ScoredBatch {
   id: number;
-  iteration: number;
   samples: TrlSample[];
   scores: RewardScores;
   rewardSeconds: number;
@@ -42,15 +43,12 @@ interface ScoredBatch {
   rollout?: Record<string, unknown>[];
 }
 
-export class TrlTrainer implements TrainingRun {
-  private listeners: TrainerListener[] = [];
+export class TrlTrainer extends ControlledRun implements TrainingRun {
   private process: TrlProcess | undefined;
-  private readonly control = new RunControl();
-  private live: LiveSettings = {};
   private liveUnsent: LiveSettings = {};
   private handling: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
-  private done: { iteration: number; stopped: boolean } | undefined;
+  private done: { stopped: boolean } | undefined;
   private iteration: number;
   private iterationStarted = performance.now();
   private nextScoreId = 1;
@@ -71,7 +69,9 @@ export class TrlTrainer implements TrainingRun {
     private readonly rewardNames: string[],
     private readonly specFile: string,
     private readonly resumedFrom: number | undefined,
+    private live: LiveSettings,
   ) {
+    super();
     this.iteration = resumedFrom ?? 0;
   }
 
@@ -127,27 +127,7 @@ export class TrlTrainer implements TrainingRun {
     const dir = await scratchDir('grpo-trl');
     const specFile = join(dir, 'spec.json');
     await writeFile(specFile, JSON.stringify(spec));
-    const trainer = new TrlTrainer(config, run, python, tokenizer, rows, heldOut, rewards, names, specFile, resumeFrom?.iteration);
-    trainer.live = live;
-    return trainer;
-  }
-
-  on(listener: TrainerListener): () => void {
-    this.listeners.push(listener);
-    return () => (this.listeners = this.listeners.filter((l) => l !== listener));
-  }
-
-  pause(): void {
-    this.control.pause();
-  }
-  resume(): void {
-    this.control.resume();
-  }
-  step(): void {
-    this.control.step();
-  }
-  stop(): void {
-    this.control.stop();
+    return new TrlTrainer(config, run, python, tokenizer, rows, heldOut, rewards, names, specFile, resumeFrom?.iteration, live);
   }
 
   setLive(change: LiveSettings): void {
@@ -158,8 +138,8 @@ export class TrlTrainer implements TrainingRun {
       change = rest;
     }
     if (change.rewardWeights) this.rewards.setWeights(change.rewardWeights);
-    this.live = { ...this.live, ...change, rewardWeights: { ...this.live.rewardWeights, ...change.rewardWeights } };
-    this.liveUnsent = { ...this.liveUnsent, ...change, rewardWeights: { ...this.liveUnsent.rewardWeights, ...change.rewardWeights } };
+    this.live = mergeLiveSettings(this.live, change);
+    this.liveUnsent = mergeLiveSettings(this.liveUnsent, change);
   }
 
   /** While paused at a boundary: TRL saves a checkpoint now. */
@@ -169,15 +149,10 @@ export class TrlTrainer implements TrainingRun {
     return saved;
   }
 
-  private emit(event: TrainerEvent): void {
-    for (const l of this.listeners) l(event);
-    if (event.type === 'warning' || event.type === 'error' || event.type === 'no-learning-signal') this.run.log(`${event.type}: ${event.message}`).catch(() => undefined);
-  }
-
   async train(): Promise<void> {
     const v = this.python.versions;
     await this.run.log(`${this.resumedFrom !== undefined ? `resumed after iteration ${this.resumedFrom}` : 'started'}; engine trl: TRL ${v.trl}, transformers ${v.transformers}, torch ${v.torch} in ${this.python.executable}`);
-    const process = TrlProcess.start(this.python.executable, this.specFile, undefined, {
+    const process = TrlProcess.start(this.python.executable, this.specFile, {
       message: (m) => (this.handling = this.handling.then(() => this.handle(m)).catch((e: Error) => this.fail(e))),
       log: (line) => {
         this.logTail = [...this.logTail.slice(-19), line];
@@ -246,13 +221,13 @@ export class TrlTrainer implements TrainingRun {
         for (const w of this.savedWaiters.splice(0)) w(m.path);
         return;
       case 'done':
-        this.done = { iteration: m.iteration, stopped: m.stopped };
+        this.done = { stopped: m.stopped };
         return;
     }
   }
 
   private promptText(row: PromptRow): string {
-    return preparePrompt(row, this.tokenizer, this.config.chat_template).text;
+    return renderPrompt(row, this.tokenizer, this.config.chat_template); // text only: no tokens needed
   }
 
   private async score(samples: TrlSample[], rows: PromptRow[], iteration: number): Promise<RewardScores> {
@@ -279,12 +254,9 @@ export class TrlTrainer implements TrainingRun {
       this.emit({ type: 'warning', message: `reward function "${f.name}" (${f.file}) was added while training; TRL's reward list is fixed when it starts, so it counts from the next start of this run (--resume)` });
     }
     const failed = scores.functions.filter((f) => f.errors.length > 0).map((f) => ({ fn: f.name, errors: f.errors }));
-    const totals = Array.from(scores.total).filter(Number.isFinite);
-    const mean = totals.reduce((a, b) => a + b, 0) / Math.max(totals.length, 1);
-    const std = Math.sqrt(totals.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(totals.length - 1, 1));
-    this.emit({ type: 'rewards-scored', iteration, mean, std, failed });
+    this.emit({ type: 'rewards-scored', iteration, mean: nanMean(scores.total), std: nanStd(scores.total), failed });
     const id = this.nextScoreId++;
-    this.batch = { id, iteration, samples: m.samples, scores, rewardSeconds, generateSeconds };
+    this.batch = { id, samples: m.samples, scores, rewardSeconds, generateSeconds };
     this.process?.send({ type: 'scores', id, functions: scoreReply(scores, this.rewardNames) });
   }
 
@@ -327,14 +299,14 @@ export class TrlTrainer implements TrainingRun {
     }
     this.emit({ type: 'metrics', iteration: m.iteration, metrics });
     if (scores) {
-      const alarm = this.health.observe(m.iteration, scores.total, flatGroups(scores.total, this.config.group_size), this.config.rollout_batch_size);
+      const alarm = this.health.observe(m.iteration, scores.total, rolloutAdvantages(scores, this.config).zeroStdGroups, this.config.rollout_batch_size);
       if (alarm) this.emit(alarm);
     }
   }
 
   private async boundary(iteration: number): Promise<void> {
     const c = this.config;
-    const go = await this.control.boundary(iteration, (e) => this.emit(e));
+    const go = await this.waitAtBoundary(iteration);
     const last = iteration >= c.num_iterations;
     const stop = !go && !last;
     const save = stop || last || (c.checkpoint_every > 0 && iteration % c.checkpoint_every === 0);

@@ -3,18 +3,17 @@
 // (which builds and packages first); each step passes or fails on its own, and a step whose
 // prerequisite failed is skipped. Screenshots go to test-artifacts/e2e/.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from './browser';
-import { ensureCodeServer } from './code-server-install';
-import { startCodeServer, type CodeServer } from './code-server';
-import { Dashboard } from './dashboard';
+import type { CodeServer } from './code-server';
+import { closeEditor, openEditor } from './editor';
+import type { Dashboard } from './dashboard';
 import { makeFixtureWorkspace, rewardFile } from './fixture-workspace';
 import { Steps } from './step';
 import { until } from './until';
-import { Workbench } from './workbench';
+import type { Workbench } from './workbench';
 
 const root = join(__dirname, '..', '..');
 const artifacts = join(root, 'test-artifacts', 'e2e');
@@ -63,21 +62,10 @@ describe('GRPO Studio in a real editor (code-server + Chromium)', () => {
 
   before(async () => {
     rmSync(artifacts, { recursive: true, force: true });
-    mkdirSync(artifacts, { recursive: true });
-    const vsix = join(root, 'grpo-studio.vsix');
-    assert.ok(existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
-    server = await startCodeServer({ install: ensureCodeServer(), vsix, logFile: join(artifacts, 'code-server.log') });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(60_000);
-    workbench = new Workbench(page);
-    dashboard = new Dashboard(workbench.webview());
+    ({ server, browser, page, workbench, dashboard } = await openEditor(artifacts));
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  after(() => closeEditor(browser, server));
 
   it(
     '1. open the fixture workspace and trust it',

@@ -3,19 +3,18 @@
 // "GRPO: Start Training" runs TRL's GRPOTrainer; the dashboard, the rollout browser, a reward
 // edit, Stop with a checkpoint and Resume Run from the Runs view work as on the tfjs engine.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { trlPython } from '../helpers/trl-python';
-import { launchBrowser } from './browser';
-import { ensureCodeServer } from './code-server-install';
-import { startCodeServer, type CodeServer } from './code-server';
-import { Dashboard } from './dashboard';
+import type { CodeServer } from './code-server';
+import { closeEditor, openEditor } from './editor';
+import type { Dashboard } from './dashboard';
 import { makeFixtureWorkspace, rewardFile } from './fixture-workspace';
 import { Steps } from './step';
 import { until } from './until';
-import { Workbench } from './workbench';
+import type { Workbench } from './workbench';
 
 const root = join(__dirname, '..', '..');
 const artifacts = join(root, 'test-artifacts', 'e2e-trl');
@@ -42,21 +41,10 @@ describe('the trl engine in a real editor (code-server + Chromium)', { skip: pyt
   const status = () => workbench.statusBarItem('GRPO').first().innerText();
 
   before(async () => {
-    mkdirSync(artifacts, { recursive: true });
-    const vsix = join(root, 'grpo-studio.vsix');
-    assert.ok(existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
-    server = await startCodeServer({ install: ensureCodeServer(), vsix, logFile: join(artifacts, 'code-server.log'), settings: { 'grpo.pythonPath': python } });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(60_000);
-    workbench = new Workbench(page);
-    dashboard = new Dashboard(workbench.webview());
+    ({ server, browser, page, workbench, dashboard } = await openEditor(artifacts, { 'grpo.pythonPath': python }));
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  after(() => closeEditor(browser, server));
 
   it(
     '1. Start Training runs TRL, and the dashboard shows its iterations and rollouts',
