@@ -15,7 +15,7 @@ mkdirSync(outdir, { recursive: true });
 
 // Optional native backends: loaded at run time only where the user has installed them.
 // esbuild compiles user reward files at run time and must find its own binary.
-const runtimeExternals = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'esbuild', 'node-llama-cpp'];
+const runtimeExternals = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'esbuild', 'node-llama-cpp', 'webgpu'];
 const nodeBundle = { outdir, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 
 // Every output goes to a temporary name and is renamed into place, so whatever runs out/ while a

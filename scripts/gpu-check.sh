@@ -3,7 +3,9 @@
 #   1. the GPU (nvidia-smi) and whether torch sees it;
 #   2. "engine": "trl" on CUDA: the bundled demo (50 iterations) and the bench's 135M shape
 #      (5 iterations of 4 prompts x 8, 64 new tokens), seconds per iteration from metrics.jsonl;
-#   3. the TF.js native backend (@tensorflow/tfjs-node-gpu), where it installs: grpo bench at 25m.
+#   3. the TF.js native backend (@tensorflow/tfjs-node-gpu), where it installs: grpo bench at 25m;
+#   4. the WebGPU backend (Dawn, the optional webgpu package, on the NVIDIA Vulkan driver): its
+#      start-up self-test, grpo bench at 25m, and 20 demo iterations beside wasm's.
 # Figures go to stdout and, as a dated section, to bench/RESULTS.md.
 #
 #   bash scripts/gpu-check.sh            (after npm ci && npm run build; GRPO_PYTHON: a Python with trl)
@@ -61,7 +63,25 @@ if (npm install --no-save @tensorflow/tfjs-node-gpu > "$out/tfjs-node-gpu.log" 2
 else
   say "- tfjs-node-gpu: did not install ($(grep -m1 -iE 'error|fail' "$out/tfjs-node-gpu.log" || tail -1 "$out/tfjs-node-gpu.log"))"
 fi
-say "- WebGPU backend: not built yet, so not tried"
+tfjs_run() { # name, backend, then grpo train flags
+  local name=$1 backend=$2; shift 2
+  if node out/cli.js train "$@" --backend "$backend" --output_dir "$out/$name" > "$out/$name.log" 2>&1; then
+    local run; run=$(ls -d "$out/$name"/*/ | head -1)
+    say "- tfjs engine, $name: $(grep -o 'backend [a-z]*: .*' "$out/$name.log" | head -1); $(per_iteration "$run")"
+  else
+    say "- tfjs engine, $name: failed ($(tail -1 "$out/$name.log"))"
+  fi
+}
+if [ -d node_modules/webgpu ]; then
+  vulkan=$(ls /usr/share/vulkan/icd.d/ /etc/vulkan/icd.d/ 2>/dev/null | tr '\n' ' ')
+  say "- Vulkan drivers listed: ${vulkan:-none}"
+  bench=$(node out/cli.js bench --sizes 25m --backend webgpu --json 2>&1 | tail -1)
+  say "- webgpu, grpo bench --sizes 25m --backend webgpu: $bench"
+  tfjs_run demo-webgpu webgpu --config examples/demo/grpo.config.json --num_iterations 20 --checkpoint_every 0
+  tfjs_run demo-wasm wasm --config examples/demo/grpo.config.json --num_iterations 20 --checkpoint_every 0
+else
+  say "- webgpu: the optional webgpu package is not installed (npm install webgpu@0.6.2)"
+fi
 
 cat "$report" >> bench/RESULTS.md
 echo "gpu-check: figures appended to bench/RESULTS.md (logs in $out)"

@@ -5,13 +5,13 @@
 // It builds first, so a package never holds stale bundles. The extension runs from the bundles in
 // out/; from node_modules it needs only esbuild, which compiles the user's reward files at run time
 // with a native binary, so each package is for one platform (vsce --target) and carries that
-// platform's binary. What goes in is .vscodeignore's allow-list, read by `vsce ls` here; each
+// platform's binary, and webgpu, whose dawn.node the webgpu backend loads. What goes in is .vscodeignore's allow-list, read by `vsce ls` here; each
 // package is made in a staging folder holding that list with the target's binary in place of
 // this machine's. Binaries of other platforms are the @esbuild/<target> packages at the
 // lockfile's version, fetched with `npm pack` and checked against the lockfile's integrity.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -80,7 +80,7 @@ function esbuildPackage(target, lock) {
 function stage(target, files, lock) {
   const dir = join(cache, 'stage', target);
   rmSync(dir, { recursive: true, force: true });
-  for (const f of files.filter((f) => !f.startsWith('node_modules/@esbuild/'))) {
+  for (const f of files.filter((f) => !f.startsWith('node_modules/@esbuild/') && !f.startsWith('node_modules/webgpu/'))) {
     mkdirSync(dirname(join(dir, f)), { recursive: true });
     copyFileSync(join(root, f), join(dir, f));
   }
@@ -90,15 +90,39 @@ function stage(target, files, lock) {
     mkdirSync(dirname(to), { recursive: true });
     copyFileSync(join(binaries, f), to);
   }
-  // Everything else is bundled into out/, so the packaged manifest depends on esbuild alone; vsce
-  // checks that list against the staged node_modules.
+  const webgpu = stageDawn(target, dir);
+  // Everything else is bundled into out/, so the packaged manifest depends on esbuild (and
+  // webgpu) alone; vsce checks that list against the staged node_modules.
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const esbuildVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'esbuild', 'package.json'), 'utf8')).version;
-  manifest.dependencies = { esbuild: esbuildVersion };
+  manifest.dependencies = { esbuild: esbuildVersion, ...(webgpu ? { webgpu } : {}) };
   for (const k of ['devDependencies', 'optionalDependencies', 'scripts', 'allowScripts']) delete manifest[k];
   writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
   copyFileSync(join(root, '.vscodeignore'), join(dir, '.vscodeignore'));
   return dir;
+}
+
+/**
+ * The webgpu package (Dawn's dawn.node, for `--backend webgpu`) with the target's binary only:
+ * the npm package holds every platform's (130 MB). Its manifest is trimmed to what Node reads,
+ * since its dependencies (type definitions, a logger for its install script) are not needed to
+ * run it. Returns the version staged, or undefined where the optional package is not installed
+ * here, and then the editor's `webgpu` falls back to wasm with that reason.
+ */
+function stageDawn(target, dir) {
+  const from = join(root, 'node_modules', 'webgpu');
+  const platform = target.startsWith('darwin') ? 'darwin-universal' : target;
+  if (!existsSync(join(from, 'dist', platform, 'dawn.node'))) {
+    console.log(`package: node_modules/webgpu has no dawn.node for ${target}; the ${target} package goes without the webgpu backend`);
+    return undefined;
+  }
+  const to = join(dir, 'node_modules', 'webgpu');
+  mkdirSync(join(to, 'dist', platform), { recursive: true });
+  for (const f of ['index.js', 'LICENSE.md']) copyFileSync(join(from, f), join(to, f));
+  for (const f of readdirSync(join(from, 'dist', platform))) copyFileSync(join(from, 'dist', platform, f), join(to, 'dist', platform, f));
+  const { name, version, type, main, license } = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8'));
+  writeFileSync(join(to, 'package.json'), JSON.stringify({ name, version, type, main, license }, null, 2) + '\n');
+  return version;
 }
 
 const targets = requestedTargets(process.argv.slice(2));

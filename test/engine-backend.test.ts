@@ -56,7 +56,7 @@ describe('initBackend', () => {
     process.env.GRPO_BACKEND = 'gpu';
     await assert.rejects(initBackend(), (e: unknown) => {
       assert.ok(e instanceof UserError);
-      assert.match(e.message, /GRPO_BACKEND=gpu .*tensorflow, wasm, cpu, auto/);
+      assert.match(e.message, /GRPO_BACKEND=gpu .*tensorflow, wasm, cpu, webgpu, auto/);
       return true;
     });
   });

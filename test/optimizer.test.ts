@@ -96,7 +96,7 @@ test('moments kept in host memory give the same steps, weights and state as mome
   for (let i = 0; i < 3; i++) await stepWith(a, gw[i], gb[i], 0.01);
   assert.deepEqual(values(onHost, 'w'), values(onDevice, 'w'));
   assert.deepEqual(values(onHost, 'b'), values(onDevice, 'b'));
-  assert.deepEqual(b.state(), a.state());
+  assert.deepEqual(await b.state(), await a.state());
   dispose(onDevice, a);
   dispose(onHost, b);
 });
@@ -109,7 +109,7 @@ test('clipping scales the gradients to max_grad_norm and reports the norm before
   assert.equal(r.applied, true);
   assert.ok(Math.abs(r.gradNorm - 5) < 1e-6);
   const scale = 1 / (5 + 1e-6);
-  const { moments } = opt.state();
+  const { moments } = await opt.state();
   // After one step m = (1 - beta1) * clipped gradient, v = (1 - beta2) * its square.
   assertClose(Array.from(moments.get('w')!.m), [0.1 * 3 * scale, 0, 0, 0], 'm(w)');
   assertClose(Array.from(moments.get('b')!.v), [0, 0.001 * (4 * scale) ** 2], 'v(b)');
@@ -120,7 +120,7 @@ test('a gradient with NaN or Inf changes nothing: weights, moments and step coun
   const params = makeParams();
   const opt = new AdamW(params);
   await stepWith(opt, [0.1, 0.2, 0.3, 0.4], [0.1, 0.1], 0.01);
-  const before = { w: values(params, 'w'), b: values(params, 'b'), state: opt.state() };
+  const before = { w: values(params, 'w'), b: values(params, 'b'), state: await opt.state() };
   for (const bad of [NaN, Infinity, -Infinity]) {
     const r = await stepWith(opt, [0.1, bad, 0.3, 0.4], [0.1, 0.1], 0.01);
     assert.equal(r.applied, false);
@@ -128,7 +128,7 @@ test('a gradient with NaN or Inf changes nothing: weights, moments and step coun
   }
   assert.deepEqual(values(params, 'w'), before.w);
   assert.deepEqual(values(params, 'b'), before.b);
-  assert.deepEqual(opt.state(), before.state);
+  assert.deepEqual(await opt.state(), before.state);
   assert.equal(opt.step, 1);
   dispose(params, opt);
 });
@@ -141,7 +141,7 @@ test('a restored state gives bit-identical next steps', async () => {
 
   const b = makeParams(values(a, 'w'), values(a, 'b'));
   const optB = new AdamW(b, { ...DEFAULT_ADAMW, weightDecay: 0.01 });
-  optB.restore(optA.state(), 'test checkpoint');
+  optB.restore(await optA.state(), 'test checkpoint');
   assert.equal(optB.step, 2);
   for (const opt of [optA, optB]) {
     await stepWith(opt, [0.2, 0.2, -0.1, -0.4], [-0.4, 0.05], 0.003);
@@ -149,15 +149,15 @@ test('a restored state gives bit-identical next steps', async () => {
   }
   assert.deepEqual(values(b, 'w'), values(a, 'w'));
   assert.deepEqual(values(b, 'b'), values(a, 'b'));
-  assert.deepEqual(optB.state(), optA.state());
+  assert.deepEqual(await optB.state(), await optA.state());
   dispose(a, optA);
   dispose(b, optB);
 });
 
-test('restoring moments of the wrong size is a user error naming the checkpoint and parameter', () => {
+test('restoring moments of the wrong size is a user error naming the checkpoint and parameter', async () => {
   const params = makeParams();
   const opt = new AdamW(params);
-  const state = opt.state();
+  const state = await opt.state();
   state.moments.set('w', { m: new Float32Array(3), v: new Float32Array(3) });
   assert.throws(() => opt.restore(state, 'run/checkpoints/iter-4'), /run\/checkpoints\/iter-4: optimizer moments for "w"/);
   dispose(params, opt);

@@ -49,7 +49,7 @@ function pe(b: Buffer): string {
 
 const STALE = '// a stale bundle that packaging must replace';
 
-test('every platform package holds its own esbuild binary, fresh bundles, and the files its README links', { timeout: 600_000 }, () => {
+test('every platform package holds its own esbuild binary and dawn.node, fresh bundles, and the files its README links', { timeout: 600_000 }, () => {
   if (existsSync(join(root, 'out', 'extension.js'))) appendFileSync(join(root, 'out', 'extension.js'), `\n${STALE}\n`);
   const r = spawnSync(process.execPath, [join(root, 'scripts', 'package.mjs'), '--target', 'all'], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -69,7 +69,12 @@ test('every platform package holds its own esbuild binary, fresh bundles, and th
     assert.equal(binary.format(head), EXPECTED_FORMAT[target], `${target}: the binary is built for it`);
 
     assert.ok(!text('extension/out/extension.js').includes(STALE), `${target}: packs the bundle built now, not the one out/ held`);
-    assert.deepEqual(JSON.parse(text('extension/package.json')).dependencies, { esbuild: esbuildVersion }, 'the packaged manifest depends on what it packs');
+    const webgpuVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'webgpu', 'package.json'), 'utf8')).version;
+    assert.deepEqual(JSON.parse(text('extension/package.json')).dependencies, { esbuild: esbuildVersion, webgpu: webgpuVersion }, 'the packaged manifest depends on what it packs');
+    // The webgpu backend's Dawn: this platform's dawn.node (macOS: the universal one) and no other.
+    const dawn = [...entries.keys()].filter((n) => n.startsWith('extension/node_modules/webgpu/') && n.endsWith('dawn.node'));
+    assert.deepEqual(dawn, [`extension/node_modules/webgpu/dist/${target.startsWith('darwin') ? 'darwin-universal' : target}/dawn.node`], `${target}: one platform's dawn.node`);
+    assert.ok(entries.has('extension/node_modules/webgpu/index.js'), `${target}: webgpu's entry point is packed`);
 
     // The trl engine runs this package with the user's Python (src/trl/python.ts: trlPackageRoot).
     for (const py of readdirSync(join(root, 'python', 'grpo_trl')).filter((f) => f.endsWith('.py'))) {

@@ -10,7 +10,7 @@ import type { FlagSpecs, Values } from './flags';
 /** Flags every model-using command takes. */
 export const BACKEND_FLAG: FlagSpecs = { backend: { type: 'string' } };
 
-const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu', 'webgpu'];
 
 /**
  * Starts --backend (else GRPO_BACKEND, else auto) and says on stderr which backend runs and

@@ -1,5 +1,5 @@
 // Chooses the TF.js backend for this process: native TensorFlow where the user has it,
-// else wasm (SIMD, one thread in Node), else the pure-JS cpu backend.
+// else wasm (SIMD, one thread in Node), else the pure-JS cpu backend; webgpu when asked for.
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's main entry registers neither op gradients nor the chained ops (x.sum()) that
 // some gradients call; the @tensorflow/tfjs union package would, but we depend on core only.
@@ -10,12 +10,15 @@ import { assert, UserError } from '../errors';
 import { registerGradientFixes } from './gradient-fixes';
 import { locateWasmBinaries } from './wasm-binaries';
 import { registerWasmKernels } from './wasm-kernels';
+import { startWebGpu } from './webgpu';
+import { takeWebGpuError } from './webgpu-kernels';
+import { gradientSelfTest } from './webgpu-self-test';
 
 // Loading the package registers the cpu backend. Not a bare import: esbuild drops those for
 // this package, whose "sideEffects" list leaves out its Node entry.
 require('@tensorflow/tfjs-backend-cpu');
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 
 /** The backend in use and one human line saying why it was chosen. */
 export interface BackendChoice {
@@ -30,11 +33,13 @@ export interface BackendStatus {
   simd?: boolean;
   /** wasm only: whether the multi-threaded build is running (never in Node, see DESIGN.md). */
   threads?: boolean;
+  /** webgpu only: the adapter, e.g. "NVIDIA H100 (nvidia, hopper)". */
+  adapter?: string;
   /** One line, e.g. "wasm (SIMD on, threads off)". */
   summary: string;
 }
 
-const REQUESTS = ['tensorflow', 'wasm', 'cpu', 'auto'] as const;
+const REQUESTS = ['tensorflow', 'wasm', 'cpu', 'webgpu', 'auto'] as const;
 type BackendRequest = (typeof REQUESTS)[number];
 
 // Literal requires, so esbuild leaves them to run time (both are external in build.mjs).
@@ -51,6 +56,7 @@ interface NativeProbe {
 
 let nativeProbe: NativeProbe | undefined;
 let wasmFlags: { simd: boolean; threads: boolean } | undefined;
+let webgpuAdapter: string | undefined;
 
 /**
  * Selects and initialises a backend. `request` defaults to $GRPO_BACKEND, then 'auto'
@@ -93,6 +99,7 @@ async function startBackend(wanted: BackendRequest, source: string): Promise<Bac
       `${source} tensorflow: ${why}. Install @tensorflow/tfjs-node (or -gpu with CUDA 11.2 and cuDNN 8.1), or use --backend wasm or cpu`,
     );
   }
+  if (wanted === 'webgpu') return startCheckedWebGpu(forced);
   if (wanted === 'wasm') {
     const wasm = await startWasm();
     if (wasm.ok) return { name: 'wasm', reason: `wasm: ${forced}` };
@@ -102,10 +109,55 @@ async function startBackend(wanted: BackendRequest, source: string): Promise<Bac
   return { name: 'cpu', reason: `cpu: ${forced}` };
 }
 
+/**
+ * webgpu, once its gradients match wasm's (or cpu's, where wasm cannot start) on a tiny
+ * llama; otherwise that reference backend, with the reason. A fallback rather than an error:
+ * the run still trains, and the reason is the first thing in its log.
+ */
+async function startCheckedWebGpu(forced: string): Promise<BackendChoice> {
+  const wasm = await startWasm();
+  const reference: BackendName = wasm.ok ? 'wasm' : 'cpu';
+  if (!wasm.ok) await startCpu();
+  const fallback = (why: string): BackendChoice => ({ name: reference, reason: `${reference}: webgpu was ${forced} but ${why}; training on ${reference} instead` });
+  const gpu = await startWebGpu();
+  if (!gpu.ok) return fallback(gpu.error);
+  const test = await gradientSelfTest('webgpu', reference, takeWebGpuError);
+  if (!test.ok) {
+    await tf.setBackend(reference);
+    return fallback(
+      Number.isFinite(test.worst)
+        ? `its gradients on ${gpu.adapter} differ from ${reference}'s by ${test.worst.toExponential(2)} of the largest (${test.where}), above the self-test's tolerance`
+        : `its self-test on ${gpu.adapter} failed: ${test.where}`,
+    );
+  }
+  webgpuAdapter = gpu.adapter;
+  return { name: 'webgpu', reason: `webgpu: ${forced}, on ${gpu.adapter}; gradients match ${reference} within ${test.worst.toExponential(1)} (self-test ${test.ms} ms)` };
+}
+
+/**
+ * Throws where the backend reported a failed command since the last call (webgpu reports
+ * them after the fact, as events): what `during` computed cannot be trusted, and the
+ * checkpoints already saved are from before it.
+ */
+export function assertBackendHealthy(during: string): void {
+  const error = takeWebGpuError();
+  if (error === undefined) return;
+  throw new UserError(
+    `the webgpu backend reported a failed GPU command during ${during} ("${error}"), so its results are not used and training stopped; ` +
+      'the last checkpoint is from before it. Resume with --backend wasm, or set GRPO_WEBGPU_FLAGS to choose another adapter or backend',
+  );
+}
+
+/** False where a tensor's values can only be read with `await data()`: webgpu in Node has no readSync. */
+export function canReadSync(): boolean {
+  return tf.getBackend() !== 'webgpu';
+}
+
 /** The backend TF.js is running now, with the wasm build's SIMD and thread flags. */
 export function backendStatus(): BackendStatus {
   // getBackend() is typed string but is null until a backend has been set.
   const name = (tf.getBackend() as string | null) ?? 'none';
+  if (name === 'webgpu') return { name, adapter: webgpuAdapter, summary: `webgpu (${webgpuAdapter ?? 'adapter unknown'})` };
   if (name !== 'wasm' || wasmFlags === undefined) return { name, summary: name };
   const { simd, threads } = wasmFlags;
   return { name, simd, threads, summary: `wasm (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'})` };

@@ -1,7 +1,7 @@
 // The extension's settings, mirroring `contributes.configuration` in package.json (same names,
 // same docs, same defaults). Read through a getter so that the mapping is testable without VS Code.
 
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu', 'webgpu'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
 export interface GrpoSettings {

@@ -60,7 +60,7 @@ export async function saveCheckpoint(
     } else {
       await saveModel(parts.model, partial, { dtype: 'F32', tokenizerDir: parts.tokenizerDir });
     }
-    await writeSafetensors(join(partial, OPTIMIZER_FILE), momentTensors(parts.optimizer.state(), parts.model), { dtype: 'F32' });
+    await writeSafetensors(join(partial, OPTIMIZER_FILE), momentTensors(await parts.optimizer.state(), parts.model), { dtype: 'F32' });
     if (parts.reference) await writeSafetensors(join(partial, REFERENCE_FILE), parts.reference, { dtype: 'F32' });
     await writeFile(join(partial, STATE_FILE), JSON.stringify(parts.state) + '\n'); // last: marks the folder complete
     await moveIntoPlace(partial, final, join(checkpointsDir, `${REPLACED}${name}-${process.pid}`));

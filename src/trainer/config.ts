@@ -229,9 +229,9 @@ export const TRAINING_CONFIG_FIELDS = {
     doc: 'What trains. tfjs: GRPO Studio\'s own engine (TF.js, in the trainer process). trl: TRL\'s GRPOTrainer in a Python process (torch on CUDA when it sees a GPU, else Apple MPS or the CPU), with these settings mapped field by field to GRPOConfig (a setting with no TRL counterpart is refused with the reason), the TypeScript rewards, metrics, rollouts, evaluations and controls of GRPO Studio; checkpoints are TRL\'s. Needs a Python with trl, peft and torch: GRPO_PYTHON, the grpo.pythonPath setting or --python name it, else python3.',
   }),
   backend: choice({
-    values: ['auto', 'tensorflow', 'wasm', 'cpu'],
+    values: ['auto', 'tensorflow', 'wasm', 'cpu', 'webgpu'],
     default: 'auto',
-    doc: 'TF.js backend: auto takes native TensorFlow (tfjs-node, -gpu) where installed, else wasm, else the slow pure-JS cpu backend.',
+    doc: 'TF.js backend: auto takes native TensorFlow (tfjs-node, -gpu) where installed, else wasm, else the slow pure-JS cpu backend. webgpu (never chosen by auto) runs on the GPU through Dawn, the optional webgpu package (Vulkan, Metal or D3D12; no CUDA toolkit), once a start-up self-test has matched its gradients to wasm\'s; where Dawn finds no adapter or the test fails, the run trains on wasm and its log says why.',
   }),
   rollout_engine: choice({
     values: ['auto', 'llama.cpp', 'tfjs'],

@@ -98,16 +98,16 @@ export class AdamW {
         p.assign(tf.sub(decayed, tf.mul(tf.div(mNext, denom), stepSize)));
         return [mNext, vNext];
       });
-      this.moments.put(name, mNew, vNew);
+      await this.moments.put(name, mNew, vNew);
     }
     this.stepCount = t;
     return { applied: true, gradNorm };
   }
 
-  /** A copy of the step count and moments, for a checkpoint. */
-  state(): AdamWState {
+  /** A copy of the step count and moments, for a checkpoint. Read with data(): webgpu has no sync read. */
+  async state(): Promise<AdamWState> {
     const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
-    for (const name of this.params.keys()) moments.set(name, this.moments.copy(name));
+    for (const name of this.params.keys()) moments.set(name, await this.moments.copy(name));
     return { step: this.stepCount, moments };
   }
 
@@ -139,8 +139,8 @@ interface MomentStore {
   /** The moments of `name` as tensors; for a host store they are the caller's until put back. */
   get(name: string): { m: tf.Tensor; v: tf.Tensor };
   /** Replaces the moments of `name` with these tensors, which the store takes over. */
-  put(name: string, m: tf.Tensor, v: tf.Tensor): void;
-  copy(name: string): { m: Float32Array; v: Float32Array };
+  put(name: string, m: tf.Tensor, v: tf.Tensor): Promise<void>;
+  copy(name: string): Promise<{ m: Float32Array; v: Float32Array }>;
   load(name: string, values: { m: Float32Array; v: Float32Array }): void;
   dispose(): void;
 }
@@ -162,14 +162,14 @@ class DeviceMoments implements MomentStore {
     return { m: this.m.get(name)!, v: this.v.get(name)! };
   }
 
-  put(name: string, m: tf.Tensor, v: tf.Tensor): void {
+  async put(name: string, m: tf.Tensor, v: tf.Tensor): Promise<void> {
     this.m.get(name)!.assign(m);
     this.v.get(name)!.assign(v);
     tf.dispose([m, v]);
   }
 
-  copy(name: string) {
-    return { m: Float32Array.from(this.m.get(name)!.dataSync() as Float32Array), v: Float32Array.from(this.v.get(name)!.dataSync() as Float32Array) };
+  async copy(name: string) {
+    return { m: Float32Array.from((await this.m.get(name)!.data()) as Float32Array), v: Float32Array.from((await this.v.get(name)!.data()) as Float32Array) };
   }
 
   load(name: string, values: { m: Float32Array; v: Float32Array }): void {
@@ -203,15 +203,15 @@ class HostMoments implements MomentStore {
     return up;
   }
 
-  put(name: string, m: tf.Tensor, v: tf.Tensor): void {
+  async put(name: string, m: tf.Tensor, v: tf.Tensor): Promise<void> {
     const x = this.values.get(name)!;
-    x.m.set(m.dataSync() as Float32Array);
-    x.v.set(v.dataSync() as Float32Array);
+    x.m.set((await m.data()) as Float32Array);
+    x.v.set((await v.data()) as Float32Array);
     tf.dispose([m, v, ...(this.lent.get(name) ?? [])]);
     this.lent.delete(name);
   }
 
-  copy(name: string) {
+  async copy(name: string) {
     const x = this.values.get(name)!;
     return { m: Float32Array.from(x.m), v: Float32Array.from(x.v) };
   }

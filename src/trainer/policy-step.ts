@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { canReadSync } from '../engine/backend';
 import { stopGradient } from '../engine/stop-gradient';
 import type { CausalLM } from '../model/causal-lm';
 import type { TrainingConfig } from './config';
@@ -67,8 +68,8 @@ export async function stepLossAndGradients(model: CausalLM, config: TrainingConf
   let threshold: number | undefined;
   const q = 1 - config.top_entropy_quantile;
   // A split step needs every micro-batch's entropies before the first loss; a whole one reads
-  // its own in its forward pass.
-  if (q > 0 && micro.length > 1) threshold = entropyThresholdInto(await stepEntropies(model, batch, micro, s.temperature, s.vocabChunk), step.mask, q, counts);
+  // its own in its forward pass, except on a backend that cannot read inside the tape (webgpu).
+  if (q > 0 && (micro.length > 1 || !canReadSync())) threshold = entropyThresholdInto(await stepEntropies(model, batch, micro, s.temperature, s.vocabChunk), step.mask, q, counts);
 
   const shares = s.parallel && micro.length > 1 ? [micro.slice(0, Math.ceil(micro.length / 2)), micro.slice(Math.ceil(micro.length / 2))] : [micro];
   const onHost = s.hostGradients === true && micro.length > 1;
@@ -138,10 +139,12 @@ export async function stepShare(
       const pick = (values: Float32Array) => (whole ? values : Float32Array.from(rows.flatMap((r) => Array.from(values.subarray(r * c, (r + 1) * c)))));
       const shape: [number, number] = [rows.length, c];
       let kept: ReturnType<typeof grpoLoss>['parts'] | undefined;
+      let readBack: tf.Tensor | undefined;
       const g = lossAndGradients(model.trainable, () => {
         const { logp, entropy } = completionLogprobsAndEntropy(model, sub, s.temperature, head);
-        if (q > 0 && whole) threshold = entropyThresholdInto(entropy.dataSync() as Float32Array, step.mask, q, counts); // a [B, C] read
-        if (read) read.set(logp.dataSync() as Float32Array, rows[0] * c); // micro-batches are consecutive rows
+        if (q > 0 && whole && threshold === undefined) threshold = entropyThresholdInto(entropy.dataSync() as Float32Array, step.mask, q, counts); // a [B, C] read
+        // Kept past the tape and read after it with data(), which every backend has.
+        if (read) readBack = tf.keep(tf.clone(logp));
         const out = grpoLoss(
           {
             logp,
@@ -170,6 +173,10 @@ export async function stepShare(
         kept = out.parts;
         return out.loss;
       });
+      if (readBack) {
+        read!.set((await readBack.data()) as Float32Array, rows[0] * c); // micro-batches are consecutive rows
+        readBack.dispose();
+      }
       loss += (await g.loss.data())[0];
       g.loss.dispose();
       parts.push(await readLossParts(kept!));

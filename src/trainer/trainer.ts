@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { scratchDir } from '../engine/scratch-dir';
-import { initBackend } from '../engine/backend';
+import { assertBackendHealthy, initBackend } from '../engine/backend';
 import { PeakMemory, wasmHeapBytes } from '../engine/memory-probe';
 import { inPhase } from '../engine/out-of-memory';
 import { UserError } from '../errors';
@@ -308,6 +308,8 @@ export class Trainer extends ControlledRun {
       consecutiveSkippedBefore: this.state.consecutiveSkipped,
       parallel: this.updateWorker.worker,
     }));
+    // Before anything of this iteration is written: its weights may rest on a failed GPU command.
+    assertBackendHealthy(`iteration ${iteration}`);
     const updatePeak = this.peaks.peakBytes;
     this.state.consecutiveSkipped = update.consecutiveSkipped;
     if (update.skipped > 0) this.emit({ type: 'warning', message: `iteration ${iteration}: ${update.skipped} update(s) skipped for a NaN or infinite gradient` });

@@ -159,7 +159,7 @@ async function benchModel(model: CausalLM, name: string, backend: BackendChoice,
   const promptIds = Array.from({ length: w.prompts }, () => Array.from({ length: w.promptTokens }, () => 2 + rng.int(model.config.vocabSize - 2)));
   try {
     await iteration(model, optimizer, config, plan, promptIds, 1, rollouts, worker); // warm-up: kernels compiled, heap grown, moments allocated
-    const peak = matmulPeak();
+    const peak = await matmulPeak();
     const t = await iteration(model, optimizer, config, plan, promptIds, 2, rollouts, worker);
     const rows = w.prompts * w.group;
     const flops = iterationFlops(model.config, w);

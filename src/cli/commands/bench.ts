@@ -67,7 +67,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const backend = await startBackend(v);
   const log = (line: string) => v.json || process.stdout.write(line + '\n');
 
-  const peak = matmulPeak();
+  const peak = await matmulPeak();
   log(`GRPO Studio bench — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'})`);
   log(`matmul peak (1024x1024x1024, best of 5): ${peak.toFixed(1)} GFLOP/s`);
   log(`generation: ${prompts} prompts x ${group} samples, prompt ${promptLen} tokens, ${newTokens} new tokens`);
@@ -81,7 +81,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
       const gen = await benchGeneration(model, prompts, group, promptLen, newTokens);
       // Training batches shrink with the model so the whole bench stays within minutes.
       const [rows, len] = size === '135m' ? [4, 32] : size === '25m' ? [8, 32] : [8, 64];
-      const stepMs = benchTrainStep(model, rows, len);
+      const stepMs = await benchTrainStep(model, rows, len);
       const gflops = (3 * forwardFlops(config, rows, len)) / (stepMs / 1000) / 1e9;
       const r: SizeResult = {
         size,
@@ -121,7 +121,7 @@ async function benchGeneration(model: CausalLM, n: number, group: number, prompt
 }
 
 /** Median ms of one forward+backward of the mean token log-probability. */
-function benchTrainStep(model: CausalLM, rows: number, len: number): number {
+async function benchTrainStep(model: CausalLM, rows: number, len: number): Promise<number> {
   const rng = new Rng(5);
   const ids = Int32Array.from({ length: rows * len }, () => rng.int(model.config.vocabSize));
   const valid = Array.from({ length: rows }, () => new Uint8Array(len).fill(1));
@@ -129,17 +129,19 @@ function benchTrainStep(model: CausalLM, rows: number, len: number): number {
   const times: number[] = [];
   for (let i = 0; i < 4; i++) {
     const t = performance.now();
-    tf.tidy(() => {
+    const { value, grads } = tf.tidy(() => {
       const input = tf.tensor2d(ids, [rows, len], 'int32');
       const positions = tf.tensor2d(positionsFromValid(valid, len), [rows, len], 'int32');
       const mask = causalMask(valid, len, null);
-      const { value, grads } = tf.variableGrads(() => {
+      return tf.variableGrads(() => {
         const { hidden } = model.forward({ ids: input, positions, mask }, false);
         return tf.neg(tf.mean(tokenLogprobs(model.logits(hidden), input))) as tf.Scalar;
       }, vars);
-      value.dataSync();
-      for (const g of Object.values(grads)) g.dataSync();
     });
+    // Read with data(): a sync point on every backend, webgpu included.
+    await value.data();
+    for (const g of Object.values(grads)) await g.data();
+    tf.dispose([value, ...Object.values(grads)]);
     if (i > 0) times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);

@@ -17,7 +17,7 @@ Generates one completion per prompt and prints the mean of each reward function.
   --reward-timeout-ms MS   time limit of one reward call (default ${DEFAULT_REWARD_TIMEOUT_MS}, as in training)
   --reward-child-processes let reward code start child processes (off: it runs under Node's permission model)
   --json                   {"prompts": n, "rewards": {fn: mean}, "total": mean, "failures": {fn: n}}
-  --backend auto|tensorflow|wasm|cpu`;
+  --backend auto|tensorflow|wasm|cpu|webgpu`;
 
 export async function evalCommand(argv: string[]): Promise<void> {
   const c = 'eval';

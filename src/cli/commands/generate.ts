@@ -17,7 +17,7 @@ cache shared by its --n samples.
   --seed S                 same seed, same samples (default 0)
   --chat                   wrap each prompt as a user message with the model's chat template
   --json                   one JSON object with every completion
-  --backend auto|tensorflow|wasm|cpu`;
+  --backend auto|tensorflow|wasm|cpu|webgpu`;
 
 export async function generateCommand(argv: string[]): Promise<void> {
   const c = 'generate';

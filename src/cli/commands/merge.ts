@@ -16,7 +16,7 @@ without PEFT. --adapter is a PEFT adapter folder (a LoRA run's checkpoint is one
 is the folder adapter_config.json names in base_model_name_or_path.
   --dtype f32|bf16         weights written (default f32)
   --force                  write into an --out folder that is not empty
-  --backend auto|tensorflow|wasm|cpu`;
+  --backend auto|tensorflow|wasm|cpu|webgpu`;
 
 export async function mergeCommand(argv: string[]): Promise<void> {
   const v = parseFlags('merge', argv, { adapter: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string' }, force: { type: 'boolean' }, ...BACKEND_FLAG });

@@ -25,7 +25,7 @@ the tokenizer files.
   --chat                   wrap text prompts as a user message with the model's chat template
   --dtype f32|bf16         weights written (default f32)
   --force                  write into an --out folder that is not empty
-  --backend auto|tensorflow|wasm|cpu`;
+  --backend auto|tensorflow|wasm|cpu|webgpu`;
 
 export async function sftCommand(argv: string[]): Promise<void> {
   const c = 'sft';
