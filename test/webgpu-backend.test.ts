@@ -126,8 +126,8 @@ test('a GPU command that fails mid-run stops training before that iteration is s
 
 function writeConfig(name: string): string {
   const file = join(work, `${name}.config.json`);
-  const c = { ...settings('auto'), model_path: model, dataset_path: join(work, 'data.jsonl'), rewards: [{ file: join(work, 'vowels.reward.ts') }], output_dir: join(work, `runs-${name}`) };
-  delete (c as Record<string, unknown>).backend;
+  const { backend: _, ...rest } = settings('auto'); // the command line names the backend
+  const c = { ...rest, model_path: model, dataset_path: join(work, 'data.jsonl'), rewards: [{ file: join(work, 'vowels.reward.ts') }], output_dir: join(work, `runs-${name}`) };
   writeFileSync(file, JSON.stringify({ ...c, checkpoint_every: 0 }));
   return file;
 }

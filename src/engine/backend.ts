@@ -33,8 +33,6 @@ export interface BackendStatus {
   simd?: boolean;
   /** wasm only: whether the multi-threaded build is running (never in Node, see DESIGN.md). */
   threads?: boolean;
-  /** webgpu only: the adapter, e.g. "NVIDIA H100 (nvidia, hopper)". */
-  adapter?: string;
   /** One line, e.g. "wasm (SIMD on, threads off)". */
   summary: string;
 }
@@ -56,7 +54,6 @@ interface NativeProbe {
 
 let nativeProbe: NativeProbe | undefined;
 let wasmFlags: { simd: boolean; threads: boolean } | undefined;
-let webgpuAdapter: string | undefined;
 
 /**
  * Selects and initialises a backend. `request` defaults to $GRPO_BACKEND, then 'auto'
@@ -130,7 +127,6 @@ async function startCheckedWebGpu(forced: string): Promise<BackendChoice> {
         : `its self-test on ${gpu.adapter} failed: ${test.where}`,
     );
   }
-  webgpuAdapter = gpu.adapter;
   return { name: 'webgpu', reason: `webgpu: ${forced}, on ${gpu.adapter}; gradients match ${reference} within ${test.worst.toExponential(1)} (self-test ${test.ms} ms)` };
 }
 
@@ -157,7 +153,6 @@ export function canReadSync(): boolean {
 export function backendStatus(): BackendStatus {
   // getBackend() is typed string but is null until a backend has been set.
   const name = (tf.getBackend() as string | null) ?? 'none';
-  if (name === 'webgpu') return { name, adapter: webgpuAdapter, summary: `webgpu (${webgpuAdapter ?? 'adapter unknown'})` };
   if (name !== 'wasm' || wasmFlags === undefined) return { name, summary: name };
   const { simd, threads } = wasmFlags;
   return { name, simd, threads, summary: `wasm (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'})` };

@@ -13,7 +13,7 @@ import { tokenLogprobs } from '../model/token-logprobs';
 import { lossAndGradients } from '../trainer/gradients';
 
 /** Largest gradient difference allowed, relative to the largest gradient of the same parameter. */
-export const SELF_TEST_TOLERANCE = 1e-3;
+const SELF_TEST_TOLERANCE = 1e-3;
 
 export interface SelfTestResult {
   ok: boolean;
