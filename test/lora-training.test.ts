@@ -157,6 +157,13 @@ test('a run starts from an adapter folder (lora.adapter_path); a setting that co
   } finally {
     adapted.dispose();
   }
+  // With a KL term, the reference of a continued adapter is that adapter (the model the run
+  // started from, as TRL's "ref" copy), not the base: the first rollout's log-probabilities
+  // are its reference's.
+  const held = await trainToEnd(config({ num_iterations: 1, lora: { adapter_path: adapter } }), work);
+  const sampled = jsonLines(join(held.runDir, 'rollouts', 'iter-000001.jsonl'))[0];
+  assert.equal(sampled.ref_logprobs.length, sampled.logprobs.length);
+  sampled.logprobs.forEach((x: number, i: number) => assert.ok(Math.abs(x - sampled.ref_logprobs[i]) < 1e-5, `ref logprob ${i}: ${sampled.ref_logprobs[i]} against ${x}`));
   await assert.rejects(
     () => trainToEnd(config({ lora: { adapter_path: adapter, r: 16 } }), work),
     /lora\.r is 16 but the adapter in .* was made with 4; remove lora\.r to continue that adapter/,

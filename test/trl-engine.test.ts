@@ -80,12 +80,17 @@ test('every grpo.config.json field TRL cannot honour is refused by name; the bat
     [trl.num_generations, trl.per_device_train_batch_size, trl.steps_per_generation, trl.num_iterations, trl.max_steps, trl.logging_steps],
     [8, 16, 2, 2, 20, 4],
   );
-  for (const [field, value] of [['backend', 'wasm'], ['stop', ['\n']], ['memory_budget_mb', 512], ['update_threads', 2], ['rollout_engine', 'llama.cpp'], ['max_consecutive_nonfinite', 5]] as const) {
+  for (const [field, value] of [['backend', 'wasm'], ['memory_budget_mb', 512], ['update_threads', 2], ['rollout_engine', 'llama.cpp'], ['max_consecutive_nonfinite', 5]] as const) {
     const bad = parseTrainingConfig({ ...base, [field]: value }, 'grpo.config.json');
     assert.throws(() => trlGrpoConfig(bad, 'grpo.config.json', '/x', [1]), (e: Error) => e.message.startsWith(`grpo.config.json: "${field}" cannot be honoured with "engine": "trl"`) && e.message.includes('"engine": "tfjs"'), field);
   }
   const ema = trlGrpoConfig(parseTrainingConfig({ ...base, kl_coef: 0.04, reference_mode: 'ema', ema_alpha: 0.1 }, 'f'), 'f', '/x', [1]);
   assert.deepEqual([ema.sync_ref_model, ema.ref_model_mixup_alpha, ema.ref_model_sync_steps], [true, 0.1, 4]);
+  // A LoRA run's moving reference is moved by python/grpo_trl/reference.py, not TRL (which refuses it).
+  const loraEma = trlGrpoConfig(parseTrainingConfig({ ...base, kl_coef: 0.04, reference_mode: 'ema', lora: {} }, 'f'), 'f', '/x', [1]);
+  assert.equal(loraEma.sync_ref_model, false);
+  const masked = parseTrainingConfig({ ...base, stop: ['\n'], mask_truncated_completions: true }, 'grpo.config.json');
+  assert.throws(() => trlGrpoConfig(masked, 'grpo.config.json', '/x', [1]), /"stop" with "mask_truncated_completions": true cannot be honoured with "engine": "trl": TRL counts a completion as finished only at EOS/);
 });
 
 test('without a Python that has TRL, the trl engine says which Python it tried and how to fix it', () => {

@@ -59,9 +59,9 @@ test('the export holds the mapped settings, the prompts with their columns, the 
   const again = grpo('export', '--target', 'trl', '--config', configFile, '--out', 'exported');
   assert.notEqual(again.status, 0);
   assert.match(again.stderr, /exported is not empty; give a new folder to --out/);
-  const unmappable = join(work, 'stop.config.json');
-  writeFileSync(unmappable, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), stop: ['\n'] }));
-  assert.match(grpo('export', '--target', 'trl', '--config', unmappable, '--out', 'other').stderr, /"stop" cannot be honoured with "engine": "trl"/);
+  const unmappable = join(work, 'budget.config.json');
+  writeFileSync(unmappable, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), memory_budget_mb: 512 }));
+  assert.match(grpo('export', '--target', 'trl', '--config', unmappable, '--out', 'other').stderr, /"memory_budget_mb" cannot be honoured with "engine": "trl"/);
 });
 
 test('the exported folder trains under accelerate launch with the rewards from grpo serve-rewards', { skip: python ? false : reason, timeout: 300_000 }, async () => {

@@ -28,6 +28,7 @@ def main():
     from transformers import AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
+    from grpo_trl.reference import StudioReference, load_policy
     from grpo_trl.remote import RemoteRewards
 
     with open(os.path.join(HERE, "grpo_config.json"), encoding="utf-8") as f:
@@ -43,14 +44,22 @@ def main():
         trl_args.setdefault("bf16", False)
     args = GRPOConfig(**trl_args)
 
-    model = os.path.join(HERE, settings["model"])
-    tokenizer = AutoTokenizer.from_pretrained(model)
+    import transformers
+
+    model_path = os.path.join(HERE, settings["model"])
+    reference = dict(settings["reference"])
+    if reference.get("adapter_path"):
+        reference["adapter_path"] = os.path.join(HERE, reference["adapter_path"])
+    spec = {"model_path": model_path, "lora": settings.get("lora"), "reference": reference, "resume_from": None}
+    transformers.set_seed(args.seed)  # before fresh LoRA adapters are drawn
+    model = load_policy(spec, args)
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     with open(os.path.join(HERE, settings["dataset"]), encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
     peft_config = None
-    if settings.get("lora"):
+    if settings.get("lora") and isinstance(model, str):
         from peft import LoraConfig
 
         peft_config = LoraConfig(task_type="CAUSAL_LM", **settings["lora"])
@@ -63,6 +72,8 @@ def main():
         processing_class=tokenizer,
         peft_config=peft_config,
     )
+    # The reference as the run means it, where TRL alone would not hold or move it (LoRA).
+    trainer.add_callback(StudioReference(trainer, spec))
     trainer.train()
     trainer.save_model(os.path.join(args.output_dir, "final"))
 

@@ -43,6 +43,7 @@ def main(spec_file):
     from transformers import AutoTokenizer
 
     from .boundaries import IterationBoundaries
+    from .reference import StudioReference, load_policy
     from .rewards import BridgeRewards
     from .rollouts import StudioGRPOTrainer
 
@@ -53,15 +54,19 @@ def main(spec_file):
     tokenizer = AutoTokenizer.from_pretrained(spec["model_path"])
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    # Seeded before anything draws: TRL makes fresh LoRA adapters before the HF Trainer seeds,
+    # which left their initial values (and so the whole run) different in every process.
+    transformers.set_seed(args.seed)
+    model = load_policy(spec, args)
     peft_config = None
-    if spec.get("lora"):
+    if spec.get("lora") and isinstance(model, str):
         from peft import LoraConfig
 
         peft_config = LoraConfig(task_type="CAUSAL_LM", **spec["lora"])
     rewards = BridgeRewards(bridge, spec["reward_functions"])
     dataset = Dataset.from_list(spec["train_rows"])
     trainer = StudioGRPOTrainer(
-        model=spec["model_path"],
+        model=model,
         reward_funcs=rewards.functions(),
         args=args,
         train_dataset=dataset,
@@ -73,6 +78,12 @@ def main(spec_file):
     boundaries = IterationBoundaries(bridge, rewards, spec)
     boundaries.trainer = trainer
     trainer.add_callback(boundaries)
+    # After the boundaries: a resumed run's live kl_coef builds the reference before a saved
+    # moving reference is loaded into it.
+    boundaries.reference = StudioReference(trainer, spec)
+    trainer.add_callback(boundaries.reference)
+    trainer.studio_rewards = rewards
+    trainer.studio_stops = tuple(spec.get("stop") or ())
     trainer.studio_rollouts = lambda samples: bridge.send(
         {"type": "rollout", "score_id": rewards.last_score_id, "samples": samples}
     )

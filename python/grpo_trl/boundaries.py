@@ -27,6 +27,7 @@ class IterationBoundaries(TrainerCallback):
         self.eval_batch = spec["eval_batch_size"]
         self.resumed_live = spec.get("live") or {}
         self.trainer = None  # set once the trainer exists
+        self.reference = None  # the StudioReference, set with it
         self.iteration_started = time.perf_counter()
         self.stopped = False
 
@@ -43,7 +44,7 @@ class IterationBoundaries(TrainerCallback):
         if iteration == 0:
             self.evaluate(0)
         # After the HF Trainer restored the optimizer and scheduler: a resumed run's live settings win.
-        apply_live(self.trainer, self.resumed_live, self.rewards.names)
+        apply_live(self.trainer, self.resumed_live, self.rewards.names, self.reference)
         self.iteration_started = time.perf_counter()
 
     def on_step_begin(self, args, state, control, **kwargs):
@@ -78,7 +79,7 @@ class IterationBoundaries(TrainerCallback):
             if kind == "save":
                 self.save(iteration)
             elif kind == "continue":
-                apply_live(self.trainer, reply.get("live") or {}, self.rewards.names)
+                apply_live(self.trainer, reply.get("live") or {}, self.rewards.names, self.reference)
                 if reply.get("save"):
                     self.save(iteration)
                 if reply.get("stop"):
@@ -92,6 +93,8 @@ class IterationBoundaries(TrainerCallback):
         trainer = self.trainer
         trainer._save_checkpoint(trainer.model, None)
         path = os.path.join(trainer.args.output_dir, f"checkpoint-{trainer.state.global_step}")
+        if self.reference is not None:
+            self.reference.save(path)
         self.bridge.send({"type": "checkpoint", "iteration": iteration, "path": path})
 
     def on_train_end(self, args, state, control, **kwargs):

@@ -6,6 +6,7 @@ import time
 import torch
 
 from .rewards import completion_text
+from .stop_strings import stop_cut
 
 
 def evaluate(trainer, bridge, rows, iteration, max_new_tokens, batch_size):
@@ -32,7 +33,9 @@ def evaluate(trainer, bridge, rows, iteration, max_new_tokens, batch_size):
             for r, ids in zip(chunk, out[:, enc["input_ids"].shape[1]:].tolist()):
                 if tokenizer.eos_token_id in ids:
                     ids = ids[:ids.index(tokenizer.eos_token_id) + 1]
-                text = tokenizer.decode(ids, skip_special_tokens=True)
+                decode = lambda x: tokenizer.decode(x, skip_special_tokens=True)
+                ids = ids[:stop_cut(ids, decode, trainer.studio_stops) or len(ids)]
+                text = decode(ids)
                 samples.append({"row": int(r["grpo_row"]), "completion": completion_text(text), "completion_ids": ids})
     finally:
         if was_training:

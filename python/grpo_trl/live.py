@@ -2,7 +2,7 @@
 iteration boundary, as GRPO Studio's own engine applies them."""
 
 
-def apply_live(trainer, live, reward_names):
+def apply_live(trainer, live, reward_names, reference=None):
     if "learningRate" in live:
         lr = float(live["learningRate"])
         # A live learning rate replaces the schedule from here on, as in GRPO Studio's engine.
@@ -18,9 +18,10 @@ def apply_live(trainer, live, reward_names):
         if getattr(trainer, "generation_config", None) is not None:
             trainer.generation_config.temperature = t
     if "klCoef" in live:
-        # TRL holds a reference model only when beta started above 0 (checked by the trainer
-        # process, which refuses the change otherwise).
-        trainer.beta = float(live["klCoef"])
+        before, trainer.beta = trainer.beta, float(live["klCoef"])
+        if reference is not None:
+            # TRL holds a reference only when beta started above 0: it is built on first use.
+            reference.beta_changed(before, trainer.beta)
     for name, weight in (live.get("rewardWeights") or {}).items():
         if name in reward_names:
             trainer.reward_weights[reward_names.index(name)] = float(weight)

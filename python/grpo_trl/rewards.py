@@ -27,6 +27,14 @@ class BatchRewards:
     def functions(self):
         return [self._function(name) for name in self.names]
 
+    def prefetch(self, prompts, completions, completion_ids, kwargs):
+        """Scores the batch now, before TRL sizes its table of rewards by its function list."""
+        self._scores(prompts, completions, completion_ids, kwargs)
+
+    def take_added(self):
+        """Functions the last answer brought that TRL's list lacks: [(name, weight, function)]."""
+        return []
+
     def _function(self, name):
         def reward(prompts, completions, completion_ids, **kwargs):
             return self._scores(prompts, completions, completion_ids, kwargs)[name]
@@ -51,6 +59,16 @@ class BridgeRewards(BatchRewards):
         super().__init__(names, self._ask)
         self.bridge = bridge
         self.last_score_id = None
+        self._added = {}
+
+    def take_added(self):
+        # The trainer process reloads reward files at each generation batch; a function a
+        # reload added comes with its weight and counts from this batch on, as in GRPO
+        # Studio's own engine.
+        added = [(name, float(weight), self._function(name)) for name, weight in self._added.items() if name not in self.names]
+        self.names.extend(name for name, _, _ in added)
+        self._added = {}
+        return added
 
     def _ask(self, samples, kwargs, iteration):
         for s, row in zip(samples, kwargs["grpo_row"]):
@@ -58,4 +76,5 @@ class BridgeRewards(BatchRewards):
             s["row"] = int(row)
         reply = self.bridge.ask({"type": "score", "purpose": "train", "iteration": iteration, "samples": samples}, "scores")
         self.last_score_id = reply["id"]
+        self._added = reply.get("added") or {}
         return reply["functions"]

@@ -19,11 +19,17 @@ export class StopStringMatcher {
     const tail = this.decode!(ids.slice(-this.tailTokens));
     if (!this.stops.some((s) => tail.includes(s))) return undefined;
     const text = this.decode!(ids);
-    let first = Infinity;
-    for (const s of this.stops) {
-      const at = text.indexOf(s);
-      if (at >= 0 && at < first) first = at;
-    }
-    return first === Infinity ? undefined : first;
+    const before = textBeforeStop(text, this.stops).length;
+    return before < text.length ? before : undefined;
   }
+}
+
+/** `text` up to the first of `stops` in it (all of it where none occurs). */
+export function textBeforeStop(text: string, stops: readonly string[]): string {
+  let first = text.length;
+  for (const s of stops) {
+    const at = text.indexOf(s);
+    if (at >= 0 && at < first) first = at;
+  }
+  return text.slice(0, first);
 }

@@ -8,8 +8,10 @@ import { scoreCompletions, type SequenceBatch } from './sequence-batch';
 
 /**
  * The reference of a LoRA run, which shares the policy's frozen base weights: no second copy
- * of the model is held. Static: the base model with the adapters off (as TRL does with PEFT).
- * EMA and periodic: a host snapshot of the adapters, swapped in only while scoring.
+ * of the model is held. Static: the model the run started from, as TRL does with PEFT: the
+ * base with the adapters off for fresh adapters, or a host snapshot of the adapter the run
+ * continues (lora.adapter_path; TRL's frozen "ref" copy). EMA and periodic: a host snapshot
+ * of the adapters, swapped in only while scoring.
  */
 export class AdapterReference implements KlReference {
   private constructor(
@@ -19,12 +21,13 @@ export class AdapterReference implements KlReference {
     private snapshot: AdapterValues | undefined,
   ) {}
 
-  static async start(policy: CausalLM, mode: ReferenceMode, alpha: number, every: number): Promise<AdapterReference> {
-    return new AdapterReference(mode, alpha, every, mode === 'static' ? undefined : await adapters(policy).values());
+  /** `started`: a static reference's adapter values, where the run continues an adapter. */
+  static async start(policy: CausalLM, mode: ReferenceMode, alpha: number, every: number, started?: AdapterValues): Promise<AdapterReference> {
+    return new AdapterReference(mode, alpha, every, mode === 'static' ? started : await adapters(policy).values());
   }
 
   static restore(mode: ReferenceMode, alpha: number, every: number, saved: Map<string, TensorData> | undefined): AdapterReference {
-    return new AdapterReference(mode, alpha, every, mode === 'static' ? undefined : saved);
+    return new AdapterReference(mode, alpha, every, saved);
   }
 
   async completionLogprobs(batch: SequenceBatch, temperature: number, plan: Pick<MemoryPlan, 'scoreRows' | 'vocabChunk'>, policy?: CausalLM): Promise<Float32Array> {
@@ -55,7 +58,7 @@ export class AdapterReference implements KlReference {
     }
   }
 
-  /** What a checkpoint keeps: the snapshot (ema, periodic); nothing for the base. */
+  /** What a checkpoint keeps: the snapshot (ema, periodic, a continued adapter); nothing for the base. */
   tensors(): Map<string, TensorData> | undefined {
     return this.snapshot;
   }

@@ -80,7 +80,7 @@ export const TRAINING_CONFIG_FIELDS = {
   top_k: integer({ min: 0, default: 0, doc: 'Keep only the k most likely tokens. 0 disables it.' }),
   min_p: real({ min: 0, below: 1, default: 0, doc: 'Drop tokens less likely than min_p times the most likely one (Nguyen et al. 2024). 0 disables it.' }),
   repetition_penalty: real({ above: 0, default: 1, doc: 'CTRL-style penalty (Keskar et al. 2019) on tokens already in the prompt or completion; > 1 discourages repeats. 1 disables it.' }),
-  stop: texts({ default: [], doc: 'Strings that end a completion (in addition to the model\'s end-of-sequence tokens). The stop string is kept in the completion.' }),
+  stop: texts({ default: [], doc: 'Strings that end a completion (in addition to the model\'s end-of-sequence tokens): it ends with the token that completes one. Those tokens stay in the completion (trained on, as an end-of-sequence token is); the text the rewards see ends before the stop string.' }),
 
   // Optimisation.
   num_iterations: integer({

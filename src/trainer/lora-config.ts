@@ -29,7 +29,7 @@ export const LORA_FIELDS = {
   }),
   use_rslora: flag({ default: false, doc: 'rsLoRA (Kalajdzievski 2023): scale by lora_alpha / sqrt(r) instead of lora_alpha / r, which keeps large ranks learning.' }),
   adapter_path: optionalPath({
-    doc: 'A PEFT adapter folder (adapter_config.json, adapter_model.safetensors) to start from instead of fresh adapters. Its r, lora_alpha, target_modules, modules_to_save and use_rslora are used; settings given here must agree with them.',
+    doc: 'A PEFT adapter folder (adapter_config.json, adapter_model.safetensors) to start from instead of fresh adapters. Its r, lora_alpha, target_modules, modules_to_save and use_rslora are used; settings given here must agree with them. With kl_coef > 0 the static reference is this adapter as the run started (as TRL\'s "ref" copy), not the base.',
   }),
 };
 

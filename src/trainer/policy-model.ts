@@ -4,7 +4,7 @@ import { UserError } from '../errors';
 import type { CausalLM } from '../model/causal-lm';
 import { loadAdapted, loadCausalLM } from '../model/load';
 import { DEFAULT_TARGET_MODULES, type LoraSpec } from '../model/lora-targets';
-import { ADAPTER_CONFIG_FILE, isAdapterFolder, readAdapterConfig } from '../model/peft-adapter';
+import { ADAPTER_CONFIG_FILE, isAdapterFolder, readAdapterConfig, readAdapterValues } from '../model/peft-adapter';
 import type { TensorData } from '../model/safetensors';
 import { AdapterReference } from './adapter-reference';
 import type { TrainingConfig } from './config';
@@ -58,7 +58,14 @@ export async function startReference(
   fromStart = false,
 ): Promise<KlReference> {
   const [mode, alpha, every] = [c.reference_mode, c.ema_alpha, c.reference_update_freq] as const;
-  if (policy.lora) return saved ? AdapterReference.restore(mode, alpha, every, saved) : AdapterReference.start(policy, mode, alpha, every);
+  if (policy.lora) {
+    if (saved) return AdapterReference.restore(mode, alpha, every, saved);
+    // A continued adapter's static reference is that adapter: the policy's now, at the start;
+    // read again from its folder when kl_coef was raised later.
+    const continued = c.lora?.adapter_path;
+    const started = mode === 'static' && continued ? (fromStart ? await readAdapterValues(continued, policy.lora.spec) : await policy.lora.values()) : undefined;
+    return AdapterReference.start(policy, mode, alpha, every, started);
+  }
   if (saved) return ReferenceModel.restore(policy.config, mode, alpha, every, saved);
   if (fromStart && mode === 'static') return ReferenceModel.fromFolder(policy, c.model_path, mode, alpha, every);
   return ReferenceModel.fromPolicy(policy, mode, alpha, every);

@@ -105,7 +105,7 @@ export class Trainer extends ControlledRun {
     // (or, for a LoRA run's static reference, in its base weights and live settings).
     const raised = (checkpoint?.state.live.klCoef ?? 0) > 0;
     const reference = config.kl_coef > 0 || checkpoint?.reference || (raised && lora)
-      ? await startReference(config, policy, checkpoint?.reference)
+      ? await startReference(config, policy, checkpoint?.reference, checkpoint !== undefined)
       : undefined;
     let run: RunDir;
     let dataOrder: DataOrder;
@@ -357,7 +357,14 @@ export class Trainer extends ControlledRun {
   private async createReference(klCoef: number, iteration: number): Promise<void> {
     const c = this.config;
     this.reference = await startReference(c, this.policy, undefined, true);
-    const from = c.reference_mode !== 'static' ? 'the policy as it is now' : this.policy.lora ? 'the base model (adapters off)' : `the starting model (${c.model_path})`;
+    const from =
+      c.reference_mode !== 'static'
+        ? 'the policy as it is now'
+        : !this.policy.lora
+          ? `the starting model (${c.model_path})`
+          : c.lora?.adapter_path
+            ? `the adapter the run started from (${c.lora.adapter_path})`
+            : 'the base model (adapters off)';
     this.emit({
       type: 'warning',
       message: `iteration ${iteration}: kl_coef is now ${klCoef} in a run that began without a KL term; its ${c.reference_mode} reference model is ${from}, held from now on`,

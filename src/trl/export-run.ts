@@ -9,7 +9,7 @@ import { UserError } from '../errors';
 import { RewardRunner } from '../rewards/runner';
 import type { TrainingConfig } from '../trainer/config';
 import { loadPromptDataset } from '../trainer/dataset';
-import { stepsPerIteration, trlGrpoConfig, trlLoraConfig } from './grpo-config';
+import { stepsPerIteration, trlGrpoConfig, trlLoraConfig, trlReference } from './grpo-config';
 import { trlPackageRoot } from './python';
 
 export const DEFAULT_REWARDS_PORT = 8765;
@@ -65,16 +65,21 @@ export async function exportTrlRun(config: TrainingConfig, configFile: string, o
         .map((r) => JSON.stringify({ ...r.row, prompt: typeof r.prompt === 'string' && config.chat_template ? [{ role: 'user', content: r.prompt }] : r.prompt }))
         .join('\n') + '\n',
     );
-    const settings = { trl, model: 'model', dataset: 'train.jsonl', lora: trlLoraConfig(config) ?? null, reward_functions: infos.map((r) => r.name), steps_per_iteration: steps };
+    // A continued adapter travels with the model; the reference settings are read by the same
+    // grpo_trl/reference.py the trl engine uses.
+    const adapter = config.lora?.adapter_path;
+    if (adapter) await cp(adapter, join(dir, 'adapter'), { recursive: true });
+    const reference = { ...trlReference(config), adapter_path: adapter ? 'adapter' : null };
+    const settings = { trl, model: 'model', dataset: 'train.jsonl', lora: trlLoraConfig(config) ?? null, reference, reward_functions: infos.map((r) => r.name), steps_per_iteration: steps };
     await writeFile(join(dir, 'grpo_config.json'), JSON.stringify(settings, null, 2) + '\n');
     await cp(join(trlPackageRoot(), 'export', 'train_grpo.py'), join(dir, 'train_grpo.py'));
     await mkdir(join(dir, 'grpo_trl'));
-    for (const f of ['rewards.py', 'remote.py']) await cp(join(trlPackageRoot(), 'grpo_trl', f), join(dir, 'grpo_trl', f));
+    for (const f of ['rewards.py', 'remote.py', 'reference.py']) await cp(join(trlPackageRoot(), 'grpo_trl', f), join(dir, 'grpo_trl', f));
     await writeFile(join(dir, 'accelerate.yaml'), ACCELERATE_GPUS);
     await writeFile(join(dir, 'accelerate-cpu.yaml'), ACCELERATE_CPU);
     const serve = `grpo serve-rewards --config ${JSON.stringify(resolve(configFile))} --port ${DEFAULT_REWARDS_PORT}`;
     await writeFile(join(dir, 'serve-rewards.sh'), `#!/bin/sh\n# The TypeScript rewards of this run, served for train_grpo.py (keep it running).\nexec ${serve} "$@"\n`, { mode: 0o755 });
-    await writeFile(join(dir, 'README.md'), readme(serve, infos.map((r) => `${r.name} (${r.file}, weight ${r.weight})`)));
+    await writeFile(join(dir, 'README.md'), readme(serve, infos.map((r) => `${r.name} (${r.file}, weight ${r.weight})`), adapter !== undefined));
   } catch (e) {
     await rm(dir, { recursive: true, force: true }); // half an export is no export
     throw e;
@@ -82,7 +87,7 @@ export async function exportTrlRun(config: TrainingConfig, configFile: string, o
   return { dir, rewardFunctions: infos.map((r) => r.name) };
 }
 
-function readme(serve: string, rewards: string[]): string {
+function readme(serve: string, rewards: string[], adapter: boolean): string {
   return `# GRPO run for TRL
 
 Written by \`grpo export --target trl\`: the GRPO Studio run as TRL's GRPOTrainer under accelerate.
@@ -104,6 +109,6 @@ completions; the server scores requests in turn and reloads edited reward files 
 - grpo_config.json: GRPOConfig's fields (under "trl") mapped from grpo.config.json; add TRL's
   own there (use_vllm, vllm_mode, ...). Checkpoints and logs go to outputs/.
 - train.jsonl: the prompts with every column, which the rewards receive as the sample's row.
-- model/: the starting model.
+- model/: the starting model.${adapter ? '\n- adapter/: the LoRA adapter the run continues (lora.adapter_path); the reference is this adapter.' : ''}
 `;
 }

@@ -18,7 +18,6 @@ const TFJS_ONLY: Partial<Record<keyof TrainingConfig, string>> = {
   update_threads: "it splits the tfjs engine's update over threads; torch uses the machine's cores itself",
   memory_budget_mb: "it plans the tfjs engine's chunk sizes; TRL has no memory budget (lower minibatch_size to use less memory)",
   max_consecutive_nonfinite: 'TRL does not skip non-finite updates, so it has nothing to count',
-  stop: 'TRL\'s GRPOTrainer has no stop strings (completions end at EOS or max_new_tokens)',
 };
 
 /**
@@ -31,19 +30,19 @@ export function trlGrpoConfig(c: TrainingConfig, file: string, outputDir: string
       throw new UserError(`${file}: "${field}" cannot be honoured with "engine": "trl": ${why}; remove "${field}" or use "engine": "tfjs"`);
     }
   }
-  if (c.lora?.adapter_path !== undefined) {
-    throw new UserError(`${file}: "lora.adapter_path" is not passed to TRL yet (it starts from fresh adapters); remove it or use "engine": "tfjs"`);
-  }
-  if (c.lora && c.kl_coef > 0 && c.reference_mode !== 'static') {
-    throw new UserError(`${file}: TRL cannot move the reference of a LoRA run (its reference is the base model); with "lora", keep "reference_mode": "static" or use "engine": "tfjs"`);
+  if (c.stop.length > 0 && c.mask_truncated_completions) {
+    throw new UserError(
+      `${file}: "stop" with "mask_truncated_completions": true cannot be honoured with "engine": "trl": TRL counts a completion as finished only at EOS, so it would mask every completion a stop string ended; drop one of them or use "engine": "tfjs"`,
+    );
   }
   const steps = stepsPerIteration(c);
+  // TRL moves a full reference itself, when beta starts above 0; the rest (LoRA, a KL term
+  // raised live) is python/grpo_trl/reference.py's, from the same numbers (trlReference).
+  const moved = trlReference(c);
   const reference =
-    c.kl_coef > 0 && c.reference_mode === 'ema'
-      ? { sync_ref_model: true, ref_model_mixup_alpha: c.ema_alpha, ref_model_sync_steps: steps }
-      : c.kl_coef > 0 && c.reference_mode === 'periodic'
-        ? { sync_ref_model: true, ref_model_mixup_alpha: 1, ref_model_sync_steps: c.reference_update_freq * steps }
-        : { sync_ref_model: false };
+    c.kl_coef > 0 && !c.lora && c.reference_mode !== 'static'
+      ? { sync_ref_model: true, ref_model_mixup_alpha: moved.alpha, ref_model_sync_steps: moved.every_steps }
+      : { sync_ref_model: false };
   return {
     output_dir: outputDir,
     seed: c.seed,
@@ -100,6 +99,22 @@ export function trlGrpoConfig(c: TrainingConfig, file: string, outputDir: string
     report_to: 'none',
     disable_tqdm: true,
     log_completions: false,
+  };
+}
+
+/**
+ * The reference as GRPO Studio means it, for the Python side: its mode, how far it moves
+ * (ema: the policy's weight; periodic: a whole copy), every how many optimizer steps (one
+ * iteration's, or reference_update_freq iterations'), and the adapter a LoRA run continues.
+ */
+export function trlReference(c: TrainingConfig): { mode: string; alpha: number; every_steps: number; adapter_path: string | null } {
+  const steps = stepsPerIteration(c);
+  const periodic = c.reference_mode === 'periodic';
+  return {
+    mode: c.reference_mode,
+    alpha: periodic ? 1 : c.ema_alpha,
+    every_steps: periodic ? c.reference_update_freq * steps : steps,
+    adapter_path: c.lora?.adapter_path ?? null,
   };
 }
 

@@ -35,7 +35,7 @@ export interface TrlRolloutSample {
 
 /** What the trainer process answers (python/grpo_trl/bridge.py reads it). */
 export type TrlReply =
-  | { type: 'scores'; id: number; functions: Record<string, (number | null)[]> }
+  | { type: 'scores'; id: number; functions: Record<string, (number | null)[]>; added?: Record<string, number> }
   | { type: 'save' }
   | { type: 'continue'; save: boolean; stop: boolean; live: LiveSettings };
 

@@ -9,6 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { scratchDir } from '../engine/scratch-dir';
+import { textBeforeStop } from '../model/stop-strings';
 import { UserError } from '../errors';
 import { RewardRunner } from '../rewards/runner';
 import { rolloutAdvantages } from '../trainer/advantages';
@@ -24,10 +25,11 @@ import { ControlledRun } from '../trainer/controlled-run';
 import { mergeLiveSettings, type LiveSettings } from '../trainer/live-settings';
 import { RunDir } from '../trainer/run-dir';
 import { RunHealth } from '../trainer/run-health';
+import { runLoraSpec } from '../trainer/policy-model';
 import { startRewards } from '../trainer/start-rewards';
 import type { TrainingRun, TrainingRunOptions } from '../trainer/training-run';
 import { listTrlCheckpoints, TRL_CONFIG_FILE } from './checkpoints';
-import { stepsPerIteration, trlGrpoConfig, trlLoraConfig } from './grpo-config';
+import { stepsPerIteration, trlGrpoConfig, trlLoraConfig, trlReference } from './grpo-config';
 import { probePython, pythonExecutable, type TrlPython } from './python';
 import { evaluationLine, rolloutLines, scoreReply } from './trl-records';
 import { TrlProcess, type TrlMessage, type TrlSample } from './trl-process';
@@ -56,7 +58,6 @@ export class TrlTrainer extends ControlledRun implements TrainingRun {
   private savedWaiters: ((path: string) => void)[] = [];
   private logTail: string[] = [];
   private readonly health = new RunHealth();
-  private addedWarned = new Set<string>();
 
   private constructor(
     readonly config: TrainingConfig,
@@ -81,6 +82,8 @@ export class TrlTrainer extends ControlledRun implements TrainingRun {
     // Refusals first: nothing starts for a config TRL cannot honour.
     trlGrpoConfig(config, file, '', []);
     const python = await probePython(pythonExecutable(opts.python), config.lora !== undefined);
+    // A continued adapter's settings must agree with it, as in the tfjs engine (PEFT reads its own).
+    await runLoraSpec(config);
     const rows = await loadPromptDataset(config.dataset_path);
     const heldOut = config.eval_dataset_path ? await loadPromptDataset(config.eval_dataset_path) : undefined;
     const tokenizer = await Tokenizer.load(config.model_path);
@@ -114,6 +117,8 @@ export class TrlTrainer extends ControlledRun implements TrainingRun {
       model_path: config.model_path,
       trl,
       lora: trlLoraConfig(config) ?? null,
+      reference: trlReference(config),
+      stop: config.stop,
       reward_functions: names,
       train_rows: rows.map(asTrlPrompt),
       eval_rows: heldOut?.map(asTrlPrompt) ?? null,
@@ -131,12 +136,6 @@ export class TrlTrainer extends ControlledRun implements TrainingRun {
   }
 
   setLive(change: LiveSettings): void {
-    if (change.klCoef !== undefined && this.config.kl_coef === 0) {
-      // TRL builds its reference model only when beta starts above 0.
-      this.emit({ type: 'warning', message: `kl_coef stays 0: the trl engine holds no reference model in a run that started with kl_coef 0; restart the run with kl_coef above 0 to change it live` });
-      const { klCoef: _dropped, ...rest } = change;
-      change = rest;
-    }
     if (change.rewardWeights) this.rewards.setWeights(change.rewardWeights);
     this.live = mergeLiveSettings(this.live, change);
     this.liveUnsent = mergeLiveSettings(this.liveUnsent, change);
@@ -204,6 +203,8 @@ export class TrlTrainer extends ControlledRun implements TrainingRun {
         this.emit({ type: 'iteration-started', iteration: m.iteration, learningRate: this.live.learningRate ?? learningRateAt(this.config, m.iteration) });
         return;
       case 'score':
+        // The tokens of a stop string stay in the completion; its text ends before it, as here.
+        for (const sample of m.samples) sample.completion = textBeforeStop(sample.completion, this.config.stop);
         return m.purpose === 'eval' ? this.scoreEvaluation(m) : this.scoreBatch(m);
       case 'rollout':
         if (this.batch?.id === m.score_id) this.batch.rollout = rolloutLines(m.samples, this.batch.samples, this.batch.scores, this.rows, (r) => this.promptText(r));
@@ -248,16 +249,19 @@ export class TrlTrainer extends ControlledRun implements TrainingRun {
     const started = performance.now();
     const scores = await this.score(m.samples, this.rows, m.iteration);
     const rewardSeconds = (performance.now() - started) / 1000;
+    // A function a reload added joins TRL's list now, with its weight: it counts from this
+    // generation batch, as in the tfjs engine.
+    const added: Record<string, number> = {};
     for (const f of scores.functions) {
-      if (this.rewardNames.includes(f.name) || this.addedWarned.has(f.name)) continue;
-      this.addedWarned.add(f.name);
-      this.emit({ type: 'warning', message: `reward function "${f.name}" (${f.file}) was added while training; TRL's reward list is fixed when it starts, so it counts from the next start of this run (--resume)` });
+      if (this.rewardNames.includes(f.name)) continue;
+      added[f.name] = this.rewards.rewards().find((r) => r.name === f.name)?.weight ?? 1;
+      this.rewardNames.push(f.name);
     }
     const failed = scores.functions.filter((f) => f.errors.length > 0).map((f) => ({ fn: f.name, errors: f.errors }));
     this.emit({ type: 'rewards-scored', iteration, mean: nanMean(scores.total), std: nanStd(scores.total), failed });
     const id = this.nextScoreId++;
     this.batch = { id, samples: m.samples, scores, rewardSeconds, generateSeconds };
-    this.process?.send({ type: 'scores', id, functions: scoreReply(scores, this.rewardNames) });
+    this.process?.send({ type: 'scores', id, functions: scoreReply(scores, this.rewardNames), added });
   }
 
   private async scoreEvaluation(m: Extract<TrlMessage, { type: 'score' }>): Promise<void> {
