@@ -1,5 +1,6 @@
 // Where the time of one decode step or one training step goes, kernel by kernel:
-//   node --import tsx scripts/profile-kernels.ts [tiny|25m|135m] [decode|train]
+//   node --import tsx scripts/profile-kernels.ts [tiny|25m|135m] [decode|train] [ROWS LENGTH]
+// (ROWS x LENGTH tokens for train, default 8 x 32: a micro-batch of the bench's is 2 x 96 at 135m)
 // A developer's tool for finding the next thing to speed up; `npm run bench` is the benchmark.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/engine/backend';
@@ -10,10 +11,10 @@ import { freshConfigJson, MODEL_SIZES, randomWeights } from '../src/model/init';
 import { paramsFromTensors } from '../src/model/params';
 import { tokenLogprobs } from '../src/model/token-logprobs';
 
-const [size = '25m', mode = 'decode'] = process.argv.slice(2);
+const [size = '25m', mode = 'decode', trainRows = '8', trainLength = '32'] = process.argv.slice(2);
 const ROWS = 16; // decode: rows of a G x prompts batch
 const PAST = 48; // decode: cached positions
-const TRAIN = { rows: 8, len: 32 };
+const TRAIN = { rows: Number(trainRows), len: Number(trainLength) };
 
 async function main(): Promise<void> {
   await initBackend('wasm');

@@ -176,6 +176,12 @@ describe('BatchMatMul and _FusedMatMul with transposed operands on wasm', () => 
     [[3, 2, 4], [1, 5, 4], false, true], // batch broadcast
     [[2, 3, 5, 4], [5, 6], true, false], // rank-2 operand broadcast over two batch dims
     [[2, 1, 3, 4], [3, 5, 4], false, true],
+    // Batched products, split into one per batch (batch-matmul-split.ts):
+    [[4, 3, 5], [4, 5, 2], false, false],
+    [[2, 3, 4, 5], [2, 3, 5, 6], false, false], // two batch dims
+    [[1, 4, 5], [3, 5, 2], false, false], // one a for every b
+    [[3, 5, 4], [3, 2, 5], true, true],
+    [[6, 7, 3], [6, 7, 4], true, false], // attention's gradient shapes
   ];
   for (const [aShape, bShape, transposeA, transposeB] of cases) {
     const name = `${JSON.stringify(aShape)} x ${JSON.stringify(bShape)}, transposeA=${transposeA}, transposeB=${transposeB}`;
@@ -187,8 +193,9 @@ describe('BatchMatMul and _FusedMatMul with transposed operands on wasm', () => 
     });
   }
 
-  // tf.fused.matMul flattens batch dims before broadcasting them, so it cannot take the last case.
-  for (const [aShape, bShape, transposeA, transposeB] of cases.slice(0, -1)) {
+  // tf.fused.matMul flattens batch dims before broadcasting them, so it cannot take the case
+  // that broadcasts [2, 1] against [3].
+  for (const [aShape, bShape, transposeA, transposeB] of cases.filter(([a]) => JSON.stringify(a) !== '[2,1,3,4]')) {
     const name = `${JSON.stringify(aShape)} x ${JSON.stringify(bShape)}, transposeA=${transposeA}, transposeB=${transposeB}`;
     it(`fused matMul with bias and relu ${name} matches cpu`, async () => {
       const n = transposeB ? bShape[bShape.length - 2] : bShape[bShape.length - 1];
@@ -247,8 +254,32 @@ describe('BatchMatMul and _FusedMatMul with transposed operands on wasm', () => 
     assert.ok(transposed < 5 * plain + 1, `transposed ${transposed.toFixed(2)} ms vs plain ${plain.toFixed(2)} ms`);
   });
 
+  it('runs a batched matmul at about the speed of its batches one at a time', async () => {
+    await tf.setBackend('wasm');
+    const [a, b] = [randomTensor([32, 96, 64], 1), randomTensor([32, 64, 96], 2)];
+    const [as, bs] = [tf.unstack(a).map((x) => tf.expandDims(x, 0)), tf.unstack(b).map((x) => tf.expandDims(x, 0))];
+    const fastest = (f: () => tf.Tensor[]) => {
+      let best = Infinity;
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        const ys = f();
+        ys.forEach((y) => y.dataSync());
+        best = Math.min(best, performance.now() - t0);
+        tf.dispose(ys);
+      }
+      return best;
+    };
+    const batched = fastest(() => [tf.matMul(a, b)]);
+    const single = fastest(() => as.map((x, i) => tf.matMul(x, bs[i])));
+    tf.dispose([a, b, ...as, ...bs]);
+    // Unpatched, the batched path is about 10x slower than its batches one by one.
+    assert.ok(batched < 2 * single + 1, `batched ${batched.toFixed(2)} ms vs one at a time ${single.toFixed(2)} ms`);
+  });
+
   it('leaks nothing, forward or backward', async () => {
     const [a, b, bias] = [randomTensor([2, 3, 4], 1), randomTensor([5, 4], 2), randomTensor([5], 3)];
+    const [qs, ks] = [randomTensor([3, 4, 2], 4), randomTensor([3, 5, 2], 5)];
+    await assertNoLeak(() => tf.tidy(() => tf.grads((q: tf.Tensor, k: tf.Tensor) => tf.sum(tf.matMul(q, k, false, true)))([qs, ks])), 'batched matMul gradient');
     await assertNoLeak(() => tf.tidy(() => tf.matMul(a, b, false, true)), 'matMul');
     await assertNoLeak(() => tf.tidy(() => tf.fused.matMul({ a: tf.reshape(a, [6, 4]), b, bias, transposeB: true })), 'fused matMul');
     await assertNoLeak(
@@ -259,7 +290,7 @@ describe('BatchMatMul and _FusedMatMul with transposed operands on wasm', () => 
       () => tf.tidy(() => tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.fused.matMul({ a: x, b: w, bias, transposeB: true, activation: 'relu' })))([tf.reshape(a, [6, 4]), b])),
       'fused matMul gradient',
     );
-    tf.dispose([a, b, bias]);
+    tf.dispose([a, b, bias, qs, ks]);
   });
 });
 

@@ -1,8 +1,9 @@
-// The project's own kernels for the wasm backend: one it lacks, two it runs slowly, three
+// The project's own kernels for the wasm backend: one it lacks, three it runs slowly, three
 // it gets wrong in some cases, and one that copies where sharing is safe.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { assert } from '../../errors';
+import { withBatchesSplit } from './batch-matmul-split';
 import { withExplicitTranspose } from './batch-matmul-transposed';
 import { withBatchedBiasFixed } from './fused-matmul-bias';
 import { withBatchedGatherFixed } from './gather-batched';
@@ -18,7 +19,8 @@ export function registerWasmKernels(): void {
   registered = true;
   // A later tfjs-backend-wasm that ships its own UnsortedSegmentSum keeps it.
   if (!tf.getKernel(tf.UnsortedSegmentSum, 'wasm')) tf.registerKernel(unsortedSegmentSumConfig);
-  replaceWasmKernel(tf.BatchMatMul, withExplicitTranspose);
+  // Transposes first, so the batch split sees plain operands only.
+  replaceWasmKernel(tf.BatchMatMul, (original) => withExplicitTranspose(withBatchesSplit(original)));
   // Transposes first, so the bias fix sees plain operands only.
   replaceWasmKernel(tf._FusedMatMul, (original) => withExplicitTranspose(withBatchedBiasFixed(original)));
   replaceWasmKernel(tf.GatherV2, withBatchedGatherFixed);
