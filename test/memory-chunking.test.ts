@@ -166,3 +166,30 @@ test('a LoRA plan holds no gradients, moments or reference copy of the base: its
   assert.ok(full.hostMoments && !lora.hostMoments);
   assert.ok(lora.phases.reference < full.phases.reference - 134e6 * 4, 'the reference shares the base');
 });
+
+test('moments stay on the backend only with room for the step that replaces them: a small 135M step keeps them on the host', () => {
+  const shape = parseModelConfig(
+    { model_type: 'llama', vocab_size: 49152, hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, tie_word_embeddings: true },
+    'config.json',
+  );
+  const shapes = expectedShapes(shape);
+  const plan = (rows: number, tokens: number) =>
+    planTraining(
+      parseTrainingConfig({ model_path: 'm', dataset_path: 'd', rewards: [{ file: 'r.ts' }], max_prompt_tokens: tokens, max_new_tokens: tokens, rollout_batch_size: 1, group_size: rows, minibatch_size: rows, kl_coef: 0 }, 'grpo.config.json'),
+      shape,
+      shapes.values(),
+      tokens,
+      'wasm',
+    );
+  // 1 x 2 rows of 8 tokens: its live peak with moments on the backend (2,917 MiB) is under the
+  // 3,072 MiB budget, but that step aborted the 4 GiB heap (grpo bench --size 135m --prompts 1
+  // --group 2 --prompt-tokens 8 --new-tokens 4, before this plan).
+  assert.ok(plan(2, 8).hostMoments);
+  // The 0.8M demo shape keeps its moments on the backend, as ever.
+  const demo = parseModelConfig(
+    { model_type: 'llama', vocab_size: 512, hidden_size: 128, intermediate_size: 256, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, tie_word_embeddings: true },
+    'config.json',
+  );
+  const config = parseTrainingConfig({ model_path: 'm', dataset_path: 'd', rewards: [{ file: 'r.ts' }], rollout_batch_size: 32, group_size: 8 }, 'grpo.config.json');
+  assert.ok(!planTraining(config, demo, expectedShapes(demo).values(), 8, 'wasm').hostMoments);
+});

@@ -79,7 +79,12 @@ function headBytes(tokens: number, vocabChunk: number, backward: boolean): numbe
  */
 export function planMemory(c: ModelConfig, p: PlanInput): MemoryPlan {
   const onDevice = planWith(c, p, false);
-  return onDevice.peakBytes <= p.budgetBytes ? onDevice : planWith(c, p, true);
+  // Moments on the backend replace the largest tensors (a parameter and its two moments) every
+  // step, new before old, which fragments the heap by about that much beyond the live peak: a
+  // 135M step planned at 2,917 of 3,072 MiB with its moments there aborted the 4 GiB wasm heap
+  // (bench/RESULTS.md, 2026-12-08). So they stay on the backend only with that room to spare.
+  const churn = 3 * (p.trainable?.largest ?? p.largestParameter) * F32;
+  return onDevice.peakBytes + churn <= p.budgetBytes ? onDevice : planWith(c, p, true);
 }
 
 function planWith(c: ModelConfig, p: PlanInput, hostMoments: boolean): MemoryPlan {
