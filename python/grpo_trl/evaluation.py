@@ -16,6 +16,7 @@ def evaluate(trainer, bridge, rows, iteration, max_new_tokens, batch_size):
     was_training = model.training
     model.eval()
     samples = []
+    decode = lambda ids: tokenizer.decode(ids, skip_special_tokens=True)
     try:
         for start in range(0, len(rows), batch_size):
             chunk = rows[start:start + batch_size]
@@ -33,7 +34,6 @@ def evaluate(trainer, bridge, rows, iteration, max_new_tokens, batch_size):
             for r, ids in zip(chunk, out[:, enc["input_ids"].shape[1]:].tolist()):
                 if tokenizer.eos_token_id in ids:
                     ids = ids[:ids.index(tokenizer.eos_token_id) + 1]
-                decode = lambda x: tokenizer.decode(x, skip_special_tokens=True)
                 ids = ids[:stop_cut(ids, decode, trainer.studio_stops) or len(ids)]
                 text = decode(ids)
                 samples.append({"row": int(r["grpo_row"]), "completion": completion_text(text), "completion_ids": ids})

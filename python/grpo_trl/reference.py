@@ -12,8 +12,9 @@ So, around TRL:
   its reference with a "ref" adapter, which TRL then uses itself (use_adapter in TRL); it is
   moved here after each iteration, as TRL's SyncRefModelCallback moves a full model;
 - raising beta from 0 builds the reference TRL skipped, and its mover when it moves.
-PEFT saves every adapter in a checkpoint (ref/ beside the trained one) and the HF Trainer
-loads them all on resume, so a resumed LoRA run keeps its moved reference. A moving full
+PEFT saves every adapter in a checkpoint (ref/ beside the trained one); on resume the HF
+Trainer loads the subfolders only, so the trained adapter at the root is loaded here, and a
+resumed LoRA run keeps both. A moving full
 reference is saved here (reference/ in the checkpoint) and loaded on resume, where TRL alone
 would start it again from the model folder.
 """

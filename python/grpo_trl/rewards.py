@@ -31,10 +31,6 @@ class BatchRewards:
         """Scores the batch now, before TRL sizes its table of rewards by its function list."""
         self._scores(prompts, completions, completion_ids, kwargs)
 
-    def take_added(self):
-        """Functions the last answer brought that TRL's list lacks: [(name, weight, function)]."""
-        return []
-
     def _function(self, name):
         def reward(prompts, completions, completion_ids, **kwargs):
             return self._scores(prompts, completions, completion_ids, kwargs)[name]
@@ -62,6 +58,7 @@ class BridgeRewards(BatchRewards):
         self._added = {}
 
     def take_added(self):
+        """Functions the last answer brought that TRL's list lacks: [(name, weight, function)]."""
         # The trainer process reloads reward files at each generation batch; a function a
         # reload added comes with its weight and counts from this batch on, as in GRPO
         # Studio's own engine.
