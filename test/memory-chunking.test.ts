@@ -16,7 +16,7 @@ import { loadCausalLM } from '../src/model/load';
 import type { CausalLM } from '../src/model/causal-lm';
 import { parseModelConfig } from '../src/model/config';
 import { parseTrainingConfig } from '../src/trainer/config';
-import { planMemory, planTraining } from '../src/trainer/memory-plan';
+import { describePlan, planMemory, planTraining, RECOMPUTE_ABOVE } from '../src/trainer/memory-plan';
 import { loraSpec } from '../src/trainer/lora-config';
 import { adapterShape } from '../src/model/lora-targets';
 import { expectedShapes } from '../src/model/params';
@@ -125,7 +125,7 @@ test('the plan shrinks micro-batches and score chunks to the budget, and refuses
     { model_type: 'llama', vocab_size: 16384, hidden_size: 384, intermediate_size: 1024, num_hidden_layers: 12, num_attention_heads: 6, num_key_value_heads: 2, tie_word_embeddings: true },
     'config.json',
   );
-  const input = { parameters: 25e6, largestParameter: 16384 * 384, rows: 64, minibatch: 16, promptTokens: 32, completionTokens: 256, prompts: 8, reference: true };
+  const input = { parameters: 25e6, largestParameter: 16384 * 384, rows: 64, minibatch: 16, promptTokens: 32, completionTokens: 256, prompts: 8, reference: true, recompute: false };
   const roomy = planMemory(shape, { ...input, budgetBytes: 64 * 2 ** 30 });
   const tight = planMemory(shape, { ...input, budgetBytes: 2.5 * 2 ** 30 });
   assert.equal(roomy.microRows, 16);
@@ -192,4 +192,35 @@ test('moments stay on the backend only with room for the step that replaces them
   );
   const config = parseTrainingConfig({ model_path: 'm', dataset_path: 'd', rewards: [{ file: 'r.ts' }], rollout_batch_size: 32, group_size: 8 }, 'grpo.config.json');
   assert.ok(!planTraining(config, demo, expectedShapes(demo).values(), 8, 'wasm').hostMoments);
+});
+
+test('gradient_checkpointing: auto recomputes layers where an optimizer step\'s stored activations pass 512 MiB, and the plan then takes whole micro-batches', () => {
+  const shape = parseModelConfig(
+    { model_type: 'llama', vocab_size: 16384, hidden_size: 384, intermediate_size: 1024, num_hidden_layers: 12, num_attention_heads: 6, num_key_value_heads: 2, tie_word_embeddings: true },
+    'config.json',
+  );
+  const shapes = expectedShapes(shape);
+  // The bench's 25M iteration: 4 prompts x 8 of 32 + 64 tokens, one optimizer step.
+  const plan = (checkpointing: boolean | 'auto', promptTokens = 32) =>
+    planTraining(
+      parseTrainingConfig({ model_path: 'm', dataset_path: 'd', rewards: [{ file: 'r.ts' }], rollout_batch_size: 4, group_size: 8, minibatch_size: 32, max_new_tokens: 64, kl_coef: 0, gradient_checkpointing: checkpointing }, 'grpo.config.json'),
+      shape,
+      shapes.values(),
+      promptTokens,
+      'wasm',
+    );
+  const stored = plan(false);
+  const auto = plan('auto');
+  assert.ok(!stored.recompute && stored.microRows < 32 && stored.stepActivationBytes > RECOMPUTE_ABOVE, `stored: micro-batches of ${stored.microRows}`);
+  assert.ok(auto.recompute && auto.microRows === 32, `auto: micro-batches of ${auto.microRows}`);
+  assert.ok(auto.stepActivationBytes < stored.stepActivationBytes / 4, `${auto.stepActivationBytes} against ${stored.stepActivationBytes}`);
+  assert.match(describePlan(auto), /layers recomputed in the backward pass \(gradient_checkpointing\)/);
+  assert.ok(plan(true, 4).recompute, 'true recomputes whatever the size');
+  // The demo's shape and batch: activations far below the threshold, so no extra pass.
+  const demo = parseModelConfig(
+    { model_type: 'llama', vocab_size: 512, hidden_size: 128, intermediate_size: 256, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, tie_word_embeddings: true },
+    'config.json',
+  );
+  const config = parseTrainingConfig({ model_path: 'm', dataset_path: 'd', rewards: [{ file: 'r.ts' }], rollout_batch_size: 32, group_size: 8 }, 'grpo.config.json');
+  assert.equal(planTraining(config, demo, expectedShapes(demo).values(), 8, 'wasm').recompute, false);
 });

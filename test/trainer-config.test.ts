@@ -98,6 +98,8 @@ describe('parseTrainingConfig', () => {
     refused({ group_size: 2.5 }, /must be an integer >= 2, got 2.5/);
     refused({ learning_rate: null }, /field "learning_rate" must be a number > 0, got null/);
     refused({ mask_truncated_completions: 'yes' }, /must be true or false/);
+    refused({ gradient_checkpointing: 'on' }, /field "gradient_checkpointing" must be true, false or "auto", got "on"/);
+    assert.deepEqual([true, false, 'auto'].map((v) => parse({ gradient_checkpointing: v }).gradient_checkpointing), [true, false, 'auto']);
     refused({ loss_type: 'ppo' }, /field "loss_type" must be one of "grpo", "bnpo", "dr_grpo", "dapo", "cispo", got "ppo"/);
     refused({ stop: 'END' }, /field "stop" must be an array of non-empty strings/);
     refused({ model_path: 3 }, /field "model_path" must be a non-empty string/);

@@ -89,6 +89,9 @@ test('every grpo.config.json field TRL cannot honour is refused by name; the bat
   // A LoRA run's moving reference is moved by python/grpo_trl/reference.py, not TRL (which refuses it).
   const loraEma = trlGrpoConfig(parseTrainingConfig({ ...base, kl_coef: 0.04, reference_mode: 'ema', lora: {} }, 'f'), 'f', '/x', [1]);
   assert.equal(loraEma.sync_ref_model, false);
+  // gradient_checkpointing: auto leaves TRL its own default (true); true and false are passed on.
+  assert.equal('gradient_checkpointing' in trl, false);
+  assert.equal(trlGrpoConfig(parseTrainingConfig({ ...base, gradient_checkpointing: false }, 'f'), 'f', '/x', [1]).gradient_checkpointing, false);
   const masked = parseTrainingConfig({ ...base, stop: ['\n'], mask_truncated_completions: true }, 'grpo.config.json');
   assert.throws(() => trlGrpoConfig(masked, 'grpo.config.json', '/x', [1]), /"stop" with "mask_truncated_completions": true cannot be honoured with "engine": "trl": TRL counts a completion as finished only at EOS/);
 });

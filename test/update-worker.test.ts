@@ -50,9 +50,9 @@ const batch = packSequences(
 );
 const advantages = Array.from({ length: ROWS }, (_, i) => (i % 3) - 1);
 
-async function step(fields: Record<string, unknown>, microRows: number, parallel: UpdateWorker | undefined) {
+async function step(fields: Record<string, unknown>, microRows: number, parallel: UpdateWorker | undefined, recompute = false) {
   const c = config({ minibatch_size: 8, ...fields });
-  const s: StepSettings = { temperature: 0.9, beta: 0, batchTokenCount: ROWS * C, stepsPerBatch: 1, entropyCoef: 0.01, microRows, vocabChunk: 512, parallel };
+  const s: StepSettings = { temperature: 0.9, beta: 0, batchTokenCount: ROWS * C, stepsPerBatch: 1, entropyCoef: 0.01, microRows, vocabChunk: 512, recompute, parallel };
   const r = await stepLossAndGradients(model, c, { batch, advantages, mask: batch.completionMask }, s);
   const grads = new Map([...r.grads].map(([k, g]) => [k, g.dataSync() as Float32Array]));
   tf.dispose([...r.grads.values()]);
@@ -84,6 +84,28 @@ for (const fields of [{ loss_type: 'dapo' }, { loss_type: 'grpo', importance_sam
     assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
   });
 }
+
+test('layers recomputed in both threads (gradient_checkpointing) give the stored one-thread step', async () => {
+  const fields = { loss_type: 'dapo' };
+  const alone = await step(fields, ROWS, undefined);
+  const before = tf.memory().numTensors;
+  assertClose(await step(fields, ROWS, undefined, true), alone, 'recomputed, one thread');
+  assertClose(await step(fields, 3, worker, true), alone, 'recomputed, micro-batches of 3 on two threads');
+  assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+});
+
+test('grpo train with gradient_checkpointing true says so in its plan and trains as without it (within float32 rounding)', async () => {
+  const runs: Record<string, string> = {};
+  for (const on of [false, true]) runs[String(on)] = trainDemoRun(mkdtempSync(join(work, `recompute-${on}-`)), { gradient_checkpointing: on, num_iterations: 2, kl_coef: 0 });
+  assert.match(readFileSync(join(runs.true, 'log.txt'), 'utf8'), /layers recomputed in the backward pass \(gradient_checkpointing\)/);
+  assert.doesNotMatch(readFileSync(join(runs.false, 'log.txt'), 'utf8'), /layers recomputed/);
+  const [off, on] = [jsonLines(join(runs.false, 'metrics.jsonl')), jsonLines(join(runs.true, 'metrics.jsonl'))];
+  assert.equal(on.length, 2);
+  for (let i = 0; i < 2; i++) {
+    assert.ok(Math.abs(on[i].loss - off[i].loss) <= 1e-4 * Math.max(1, Math.abs(off[i].loss)), `iteration ${i + 1}: loss ${on[i].loss} recomputed, ${off[i].loss} stored`);
+    assert.ok(Math.abs(on[i].grad_norm - off[i].grad_norm) <= 1e-3 * Math.max(1, off[i].grad_norm), `iteration ${i + 1}: grad_norm ${on[i].grad_norm} against ${off[i].grad_norm}`);
+  }
+});
 
 test('the worker follows the weights: after the trainer changes them, its half is of the new weights', async () => {
   const fields = { loss_type: 'dapo' };

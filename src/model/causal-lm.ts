@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from './config';
 import type { LoraAdapters } from './lora';
 import type { Params } from './params';
+import { recomputedInBackward } from './layer-recompute';
 import { applyRope, inverseFrequencies, ropeTables, type RopeTables } from './rope';
 
 /**
@@ -49,8 +50,12 @@ export class CausalLM {
     return v;
   }
 
-  /** Runs the decoder. Call inside tf.tidy; returned tensors belong to the caller. */
-  forward(input: ForwardInput, wantCache: boolean): ForwardOutput {
+  /**
+   * Runs the decoder. Call inside tf.tidy; returned tensors belong to the caller. With
+   * `recompute` (a training step without a cache), each layer keeps only its input for the
+   * backward pass and runs again there (layer-recompute.ts): gradient checkpointing.
+   */
+  forward(input: ForwardInput, wantCache: boolean, opts: { recompute?: boolean } = {}): ForwardOutput {
     const c = this.config;
     const [b, t] = input.ids.shape;
     const rope = ropeTables(input.positions, this.invFreq);
@@ -58,18 +63,27 @@ export class CausalLM {
     // Broadcast over the query-head groups: scores are [B, kvHeads, rep, T, S].
     const mask = tf.reshape(input.mask, [b, 1, 1, t, -1]);
     const cache: KVCache | undefined = wantCache ? { keysT: [], values: [] } : undefined;
+    const recompute = opts.recompute === true && !wantCache && !input.cache;
     for (let i = 0; i < c.numLayers; i++) {
-      const prefix = `model.layers.${i}.`;
       const past = input.cache ? { kT: input.cache.keysT[i], v: input.cache.values[i] } : undefined;
+      if (recompute) {
+        const next = recomputedInBackward(
+          (xIn, [cos, sin, m]) => {
+            const out = this.layer(i, xIn, { cos: cos as tf.Tensor4D, sin: sin as tf.Tensor4D }, m, undefined);
+            tf.dispose([out.kT, out.v]);
+            return out.x;
+          },
+          x,
+          this.layerTrainable(i),
+          [rope.cos, rope.sin, mask],
+        );
+        x.dispose(); // the recomputation saved its own copy
+        x = next;
+        continue;
+      }
       // One tidy per layer frees the layer's intermediates as soon as it is done, rather than
       // at the end of the caller's scope; what a gradient needs, the tape keeps (as clones).
-      const layer = tf.tidy(() => {
-        const h = this.rmsNorm(x, `${prefix}input_layernorm.weight`);
-        const attn = this.attention(h, prefix, rope, mask, past);
-        const mid = tf.add(x, attn.out) as tf.Tensor3D;
-        const h2 = this.rmsNorm(mid, `${prefix}post_attention_layernorm.weight`);
-        return { x: tf.add(mid, this.mlp(h2, prefix)) as tf.Tensor3D, kT: attn.kT, v: attn.v };
-      });
+      const layer = tf.tidy(() => this.layer(i, x, rope, mask, past));
       x.dispose(); // the layer's input; a gradient's copy, if any, is on the tape
       x = layer.x;
       if (cache) {
@@ -82,6 +96,22 @@ export class CausalLM {
     const hidden = this.rmsNorm(x, 'model.norm.weight');
     x.dispose();
     return { hidden, cache };
+  }
+
+  /** Decoder layer i: its output and this call's keys (transposed) and values. */
+  private layer(i: number, x: tf.Tensor3D, rope: RopeTables, mask: tf.Tensor, past: { kT: tf.Tensor4D; v: tf.Tensor4D } | undefined) {
+    const prefix = `model.layers.${i}.`;
+    const h = this.rmsNorm(x, `${prefix}input_layernorm.weight`);
+    const attn = this.attention(h, prefix, rope, mask, past);
+    const mid = tf.add(x, attn.out) as tf.Tensor3D;
+    const h2 = this.rmsNorm(mid, `${prefix}post_attention_layernorm.weight`);
+    return { x: tf.add(mid, this.mlp(h2, prefix)) as tf.Tensor3D, kT: attn.kT, v: attn.v };
+  }
+
+  /** What training updates in layer i: its weights, or with LoRA its adapters and saved modules. */
+  private layerTrainable(i: number): tf.Tensor[] {
+    const prefix = `model.layers.${i}.`;
+    return [...this.trainable].filter(([name]) => name.startsWith(prefix)).map(([, v]) => v);
   }
 
   /** Logits over the vocabulary: hidden [B, T, hidden] -> [B, T, vocab]. */

@@ -124,6 +124,16 @@ export function flag(meta: Meta & { default: boolean }): Field<boolean> {
   };
 }
 
+/** true, false, or "auto" where the trainer decides (and its log says how). */
+export function flagOrAuto(meta: Meta): Field<boolean | 'auto'> {
+  return {
+    doc: meta.doc,
+    default: 'auto',
+    schema: { enum: [true, false, 'auto'] },
+    check: (v) => (typeof v === 'boolean' || v === 'auto' ? ok(v) : no('true, false or "auto"')),
+  };
+}
+
 export function choice<const V extends string>(meta: Meta & { values: readonly V[]; default: V }): Field<V> {
   const expected = `one of ${meta.values.map((v) => JSON.stringify(v)).join(', ')}`;
   return {

@@ -35,6 +35,8 @@ export interface PlanInput {
   reference: boolean; // a KL term: the reference scores each rollout
   budgetBytes: number; // what the backend may hold
   largestParameter: number; // elements of the largest parameter: the optimizer updates one at a time
+  /** gradient_checkpointing: recompute each layer in the backward pass; auto decides by RECOMPUTE_ABOVE. */
+  recompute: boolean | 'auto';
   /** LoRA: what is trained (gradients and moments are for these alone) and the largest of them. */
   trainable?: { parameters: number; largest: number; headTrained: boolean; adapterFloatsPerTokenLayer: number };
 }
@@ -46,6 +48,8 @@ export interface MemoryPlan {
   scoreRows: number; // rows scored at once (old and reference log-probabilities)
   microRows: number; // rows per micro-batch of an optimizer step
   hostMoments: boolean; // Adam's moments in host memory, off the backend (optimizer.ts)
+  recompute: boolean; // each decoder layer recomputed in the backward pass (model/layer-recompute.ts)
+  stepActivationBytes: number; // what a whole optimizer step's layers would hold for its backward pass, unsplit
   phases: { generate: number; score: number; reference: number; update: number };
   peakBytes: number;
 }
@@ -63,6 +67,16 @@ function trainingFloatsPerTokenLayer(c: ModelConfig, keys: number): number {
   return 3.2 * (11 * d + 4 * kv + c.numHeads * keys + 5 * c.intermediateSize);
 }
 
+/**
+ * Floats one token holds per layer when layers are recomputed (layer-recompute.ts): every
+ * layer keeps its input, and the layer being walked back holds its own tape and gradients.
+ * Measured (PeakMemory over one step): 34k floats a token at the 25M shape and 96 tokens, 49k
+ * at 384, 35k at the 135M shape and 96; this gives 45k, 55k and 77k.
+ */
+function recomputedFloatsPerToken(c: ModelConfig, keys: number): number {
+  return c.numLayers * c.hiddenSize + 1.3 * trainingFloatsPerTokenLayer(c, keys);
+}
+
 /** Floats one token holds within a single layer without a tape (freed when the layer ends). */
 function layerFloatsPerToken(c: ModelConfig, keys: number): number {
   return 8 * c.hiddenSize + 3 * c.numHeads * keys + 4 * c.intermediateSize;
@@ -74,20 +88,37 @@ function headBytes(tokens: number, vocabChunk: number, backward: boolean): numbe
 }
 
 /**
+ * auto recomputes layers where an optimizer step's stored activations would pass this (split
+ * into micro-batches or not, a step that large is where the plan has to choose): above it
+ * recomputation saves gigabytes (a 25M micro-batch of 16 rows x 96 tokens: 2.65 GB -> 0.50 GB
+ * at the step's peak) for one more forward pass of the layers (+8% on that step's time, and
+ * at 135M the larger micro-batches it allows are 15% faster a row than two stored rows);
+ * below it the saving is small next to the weights and the extra pass is pure cost.
+ */
+export const RECOMPUTE_ABOVE = 512 * MIB;
+
+/** The plan with layers recomputed or not as gradient_checkpointing says, auto deciding by RECOMPUTE_ABOVE. */
+export function planMemory(c: ModelConfig, p: PlanInput): MemoryPlan {
+  if (p.recompute !== 'auto') return planStorage(c, p, p.recompute);
+  const stored = planStorage(c, p, false);
+  return stored.stepActivationBytes > RECOMPUTE_ABOVE || stored.peakBytes > p.budgetBytes ? planStorage(c, p, true) : stored;
+}
+
+/**
  * Chunks for the budget, with Adam's moments on the backend where that fits and in host
  * memory where it does not (two model-sized tensors fewer, for a copy in and out per step).
  */
-export function planMemory(c: ModelConfig, p: PlanInput): MemoryPlan {
-  const onDevice = planWith(c, p, false);
+function planStorage(c: ModelConfig, p: PlanInput, recompute: boolean): MemoryPlan {
+  const onDevice = planWith(c, p, false, recompute);
   // Moments on the backend replace the largest tensors (a parameter and its two moments) every
   // step, new before old, which fragments the heap by about that much beyond the live peak: a
   // 135M step planned at 2,917 of 3,072 MiB with its moments there aborted the 4 GiB wasm heap
   // (bench/RESULTS.md, 2026-12-08). So they stay on the backend only with that room to spare.
   const churn = 3 * (p.trainable?.largest ?? p.largestParameter) * F32;
-  return onDevice.peakBytes + churn <= p.budgetBytes ? onDevice : planWith(c, p, true);
+  return onDevice.peakBytes + churn <= p.budgetBytes ? onDevice : planWith(c, p, true, recompute);
 }
 
-function planWith(c: ModelConfig, p: PlanInput, hostMoments: boolean): MemoryPlan {
+function planWith(c: ModelConfig, p: PlanInput, hostMoments: boolean, recompute: boolean): MemoryPlan {
   const weights = p.parameters * F32;
   const trained = (p.trainable?.parameters ?? p.parameters) * F32;
   const largestTrained = p.trainable?.largest ?? p.largestParameter;
@@ -110,17 +141,20 @@ function planWith(c: ModelConfig, p: PlanInput, hostMoments: boolean): MemoryPla
 
   // One micro-batch: its tokens' activations and their gradients, the head's backward
   // slices, the parameters' gradients (twice when a step accumulates micro-batches).
-  const updateWith = (rows: number) => {
-    // A split step sums its gradients: a second set on the backend, or in host memory with the moments.
-    const grads = (rows < p.minibatch && !hostMoments ? 2 : 1) * trained;
+  const activationsOf = (rows: number) => {
     // Each adapted layer adds its low-rank path to the tape (x A, its product with B, the
     // scaled sum): per token about r plus one more output of that layer, held several times
     // over. Measured with every linear layer adapted at r 16: 3.5 copies fit the 25M shape
     // (2711 MiB), 5.1 the 135M one (3222 MiB); the larger is planned, erring on the safe side.
-    const perTokenLayer = trainingFloatsPerTokenLayer(c, seq) + 5.1 * (p.trainable?.adapterFloatsPerTokenLayer ?? 0);
-    const activations = rows * seq * c.numLayers * perTokenLayer * F32;
+    const adapter = 5.1 * (p.trainable?.adapterFloatsPerTokenLayer ?? 0);
+    const perToken = recompute ? recomputedFloatsPerToken(c, seq) + adapter : c.numLayers * (trainingFloatsPerTokenLayer(c, seq) + adapter);
+    return rows * seq * perToken * F32;
+  };
+  const updateWith = (rows: number) => {
+    // A split step sums its gradients: a second set on the backend, or in host memory with the moments.
+    const grads = (rows < p.minibatch && !hostMoments ? 2 : 1) * trained;
     const head = (p.trainable && !p.trainable.headTrained ? 2 : 4) * headMatrix; // no head gradient when it is frozen
-    return fixed + grads + head + activations + headBytes(rows * p.completionTokens, vocabChunk, true);
+    return fixed + grads + head + activationsOf(rows) + headBytes(rows * p.completionTokens, vocabChunk, true);
   };
   const microRows = largestFitting(p.minibatch, (r) => updateWith(r) <= p.budgetBytes, (r) => p.minibatch % r === 0);
   // The optimizer's step: every gradient, and one parameter's moments (uploaded when on the host) and temporaries.
@@ -134,7 +168,7 @@ function planWith(c: ModelConfig, p: PlanInput, hostMoments: boolean): MemoryPla
   const generate = fixed + headMatrix + 2 * p.rows * kvPerRow + Math.max(prefill, p.rows * c.vocabSize * F32 * 4);
 
   const phases = { generate, score, reference, update };
-  return { budgetBytes: p.budgetBytes, vocabChunk, scoreRows, microRows, hostMoments, phases, peakBytes: Math.max(...Object.values(phases)) };
+  return { budgetBytes: p.budgetBytes, vocabChunk, scoreRows, microRows, hostMoments, recompute, stepActivationBytes: activationsOf(p.minibatch), phases, peakBytes: Math.max(...Object.values(phases)) };
 }
 
 /** The largest n in 1..max with fits(n) (and ok(n)), or 1. */
@@ -194,6 +228,7 @@ export function planTraining(
     prompts: config.rollout_batch_size,
     reference: config.kl_coef > 0,
     budgetBytes: budget.bytes,
+    recompute: config.gradient_checkpointing,
     trainable: adapters && {
       parameters: adapters.sizes.reduce((a, b) => a + b, 0),
       largest: Math.max(...adapters.sizes),
@@ -221,6 +256,7 @@ export function describePlan(plan: MemoryPlan & { budgetWhy: string }): string {
     `peak ~${mib(plan.peakBytes)} of ${mib(plan.budgetBytes)} (${plan.budgetWhy}): generate ${mib(p.generate)}, score ${mib(p.score)}` +
     (p.reference > 0 ? `, reference ${mib(p.reference)}` : '') +
     `, update ${mib(p.update)}; ${plan.scoreRows} rows scored at once, micro-batches of ${plan.microRows} rows, output head in slices of ${plan.vocabChunk} tokens` +
-    (plan.hostMoments ? ", Adam's moments in host memory" : '')
+    (plan.hostMoments ? ", Adam's moments in host memory" : '') +
+    (plan.recompute ? ', layers recomputed in the backward pass (gradient_checkpointing)' : '')
   );
 }

@@ -27,6 +27,8 @@ export interface StepSettings {
   entropyCoef: number; // the bonus as applied this step; 0: none
   microRows: number; // rows per micro-batch (memory-plan.ts)
   vocabChunk: number; // output-head slice (memory-plan.ts)
+  /** Recompute each decoder layer in the backward pass (memory-plan.ts's recompute). */
+  recompute?: boolean;
   /** Sum a split step's gradients in host memory rather than on the backend (memory-plan.ts's hostMoments). */
   hostGradients?: boolean;
   /** Seeds LoRA dropout for this step (each micro-batch and layer derive their own), so a resume is exact. */
@@ -124,7 +126,7 @@ export async function stepShare(
 ): Promise<ShareResult> {
   const { batch } = step;
   const c = batch.completionLength;
-  const head = { vocabChunk: s.vocabChunk, entropyGradient: s.entropyCoef !== 0 };
+  const head = { vocabChunk: s.vocabChunk, entropyGradient: s.entropyCoef !== 0, recompute: s.recompute };
   const q = 1 - config.top_entropy_quantile;
   const sum = new GradientSum(onHost);
   const read = step.oldLogprobs === undefined ? new Float32Array(batch.rows * c).fill(NaN) : undefined;

@@ -35,7 +35,7 @@ export interface UpdateInput {
   klCoef: number;
   temperature: number;
   entropyBonus: EntropyBonus;
-  plan: Pick<MemoryPlan, 'microRows' | 'vocabChunk' | 'hostMoments'>;
+  plan: Pick<MemoryPlan, 'microRows' | 'vocabChunk' | 'hostMoments' | 'recompute'>;
   seed: number; // shuffles minibatches; per iteration, so a resumed run shuffles alike
   consecutiveSkippedBefore: number;
   /** Half of each step's micro-batches on the other core (update-worker.ts). */
@@ -91,6 +91,7 @@ export async function updatePolicy(model: CausalLM, optimizer: AdamW, config: Tr
         entropyCoef: u.entropyBonus.enabled ? u.entropyBonus.applied() : 0,
         microRows: u.plan.microRows,
         vocabChunk: u.plan.vocabChunk,
+        recompute: u.plan.recompute,
         hostGradients: u.plan.hostMoments,
         dropoutSeed: config.seed * 1_000_003 + optimizer.step,
         parallel: u.parallel,

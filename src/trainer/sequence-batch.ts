@@ -59,7 +59,7 @@ export function selectRows(batch: SequenceBatch, rows: number[]): SequenceBatch 
  * [rows * C, hidden]. Position P-1+t predicts completion token t, so the output head never
  * runs on the prompt. Differentiable; call inside a tidy or a gradient function.
  */
-function completionHidden(model: CausalLM, batch: SequenceBatch): tf.Tensor2D {
+function completionHidden(model: CausalLM, batch: SequenceBatch, recompute: boolean): tf.Tensor2D {
   const { rows, promptLength: p, completionLength: c } = batch;
   const s = p + c;
   const { hidden } = model.forward(
@@ -69,13 +69,16 @@ function completionHidden(model: CausalLM, batch: SequenceBatch): tf.Tensor2D {
       mask: causalMask(batch.valid, s, model.config.slidingWindow),
     },
     false,
+    { recompute },
   );
   return tf.reshape(tf.slice(hidden, [0, p - 1, 0], [rows, c, -1]), [rows * c, -1]) as tf.Tensor2D;
 }
 
-/** How the output head is computed: vocabulary slices of `vocabChunk` tokens (memory-plan.ts sizes them). */
+/** How a scoring pass is computed: the output head in vocabulary slices of `vocabChunk` tokens (memory-plan.ts sizes them). */
 export interface HeadOptions {
   vocabChunk: number;
+  /** A training step's: each decoder layer recomputed in the backward pass (gradient_checkpointing). */
+  recompute?: boolean;
   /** Whether the entropy enters a loss (the entropy bonus), so its gradient is needed. */
   entropyGradient?: boolean;
 }
@@ -89,7 +92,7 @@ export interface HeadOptions {
 export function completionLogprobsAndEntropy(model: CausalLM, batch: SequenceBatch, temperature: number, head: HeadOptions): { logp: tf.Tensor2D; entropy: tf.Tensor2D } {
   const shape: [number, number] = [batch.rows, batch.completionLength];
   const targets = tf.tensor1d(batch.completionIds, 'int32');
-  const out = chunkedHeadLogprobs(completionHidden(model, batch), model.lmHead(), targets, {
+  const out = chunkedHeadLogprobs(completionHidden(model, batch, head.recompute ?? false), model.lmHead(), targets, {
     temperature: temperature > 0 ? temperature : 1,
     vocabChunk: head.vocabChunk,
     entropyGradient: head.entropyGradient ?? false,

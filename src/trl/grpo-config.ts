@@ -71,6 +71,8 @@ export function trlGrpoConfig(c: TrainingConfig, file: string, outputDir: string
     adam_beta2: c.adam_beta2,
     adam_epsilon: c.adam_eps,
     max_grad_norm: c.max_grad_norm,
+    // auto leaves TRL's own default (true); the tfjs engine's auto is its memory plan's.
+    ...(c.gradient_checkpointing === 'auto' ? {} : { gradient_checkpointing: c.gradient_checkpointing }),
     // The loss: the same names, the same meanings.
     beta: c.kl_coef,
     use_bias_correction_kl: c.use_bias_correction_kl,

@@ -35,7 +35,7 @@ import type { Values } from '../flags';
 import { loadModelFolder, startBackend } from '../session';
 import { matmulPeak, passFlops } from './bench-flops';
 
-export const BENCH_ITERATION_HELP = `grpo bench --model DIR | --size tiny|25m|135m [--prompts P] [--group G] [--prompt-tokens N] [--new-tokens L] [--json] [--backend B] [--rollout-engine auto|tfjs|llama.cpp] [--rollout-weights f32|f16] [--update-threads 0|1|2]
+export const BENCH_ITERATION_HELP = `grpo bench --model DIR | --size tiny|25m|135m [--prompts P] [--group G] [--prompt-tokens N] [--new-tokens L] [--json] [--backend B] [--rollout-engine auto|tfjs|llama.cpp] [--rollout-weights f32|f16] [--update-threads 0|1|2] [--gradient-checkpointing auto|true|false]
 
 One whole GRPO iteration, phase by phase, after one warm-up iteration of the same shape:
 rollout (P prompts of N random token ids x G samples of exactly L tokens: end-of-sequence
@@ -71,7 +71,7 @@ export interface IterationBench {
   new_tokens: number;
   optimizer_steps: number;
   warmup_iterations: number;
-  plan: Pick<MemoryPlan, 'scoreRows' | 'microRows' | 'vocabChunk' | 'hostMoments'>;
+  plan: Pick<MemoryPlan, 'scoreRows' | 'microRows' | 'vocabChunk' | 'hostMoments' | 'recompute'>;
 }
 
 interface Workload {
@@ -79,6 +79,7 @@ interface Workload {
   group: number;
   promptTokens: number;
   newTokens: number;
+  gradientCheckpointing: boolean | 'auto';
 }
 
 export async function benchIteration(v: Values): Promise<void> {
@@ -93,6 +94,7 @@ export async function benchIteration(v: Values): Promise<void> {
     group: numberFlag(v, 'group', 8, { min: 2, integer: true }), // an advantage needs a group of 2
     promptTokens: numberFlag(v, 'prompt-tokens', 32, { min: 1, integer: true }),
     newTokens: numberFlag(v, 'new-tokens', 64, { min: 2, integer: true }), // one decoding step at least
+    gradientCheckpointing: checkpointingFlag(v['gradient-checkpointing'] as string | undefined),
   };
   const engineFlag = (v['rollout-engine'] as string | undefined) ?? 'auto';
   if (!['auto', 'tfjs', 'llama.cpp'].includes(engineFlag)) throw new UserError(`--rollout-engine must be auto, tfjs or llama.cpp, got "${engineFlag}"`);
@@ -126,6 +128,13 @@ async function openLlamaCpp(weights: GgufWeights): Promise<LlamaCppRollouts> {
   return LlamaCppRollouts.create(llama, weights);
 }
 
+/** --gradient-checkpointing as the config field takes it (auto when absent). */
+function checkpointingFlag(value: string | undefined): boolean | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto';
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new UserError(`--gradient-checkpointing must be auto, true or false, got "${value}"`);
+}
+
 /** Random weights of a named size, made in memory, as the per-size bench makes them. */
 function sizedModel(size: string): CausalLM {
   const config = parseModelConfig(freshConfigJson('llama', MODEL_SIZES[size], { vocabSize: 512, bosTokenId: 0, eosTokenId: 1 }), `bench:${size}`);
@@ -145,6 +154,7 @@ async function benchModel(model: CausalLM, name: string, backend: BackendChoice,
     max_new_tokens: w.newTokens,
     minibatch_size: w.prompts * w.group, // one optimizer step per iteration, as TRL's steps_per_generation 1
     kl_coef: 0, // TRL's default beta: no reference model
+    gradient_checkpointing: w.gradientCheckpointing,
   };
   const plan = planTraining(config, model.config, expectedShapes(model.config).values(), w.promptTokens, backend.name);
   const optimizer = new AdamW(model.trainable, {
@@ -188,7 +198,7 @@ async function benchModel(model: CausalLM, name: string, backend: BackendChoice,
       new_tokens: w.newTokens,
       optimizer_steps: t.steps,
       warmup_iterations: 1,
-      plan: { scoreRows: plan.scoreRows, microRows: plan.microRows, vocabChunk: plan.vocabChunk, hostMoments: plan.hostMoments },
+      plan: { scoreRows: plan.scoreRows, microRows: plan.microRows, vocabChunk: plan.vocabChunk, hostMoments: plan.hostMoments, recompute: plan.recompute },
     };
   } finally {
     optimizer.dispose();

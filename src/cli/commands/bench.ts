@@ -52,9 +52,10 @@ export async function benchCommand(argv: string[]): Promise<void> {
     'rollout-engine': { type: 'string' },
     'rollout-weights': { type: 'string' },
     'update-threads': { type: 'string' },
+    'gradient-checkpointing': { type: 'string' },
   });
   if (v.model !== undefined || v.size !== undefined) return benchIteration(v);
-  for (const flag of ['rollout-engine', 'rollout-weights', 'update-threads']) {
+  for (const flag of ['rollout-engine', 'rollout-weights', 'update-threads', 'gradient-checkpointing']) {
     if (v[flag] !== undefined) throw new UserError(`--${flag} belongs to the whole-iteration bench: give --model DIR or --size S with it`);
   }
   if (v['prompt-tokens'] !== undefined) throw new UserError('--prompt-tokens belongs to the whole-iteration bench: give --model DIR or --size S with it (the per-size bench takes --prompt-len)');
