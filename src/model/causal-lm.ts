@@ -64,6 +64,7 @@ export class CausalLM {
     const mask = tf.reshape(input.mask, [b, 1, 1, t, -1]);
     const cache: KVCache | undefined = wantCache ? { keysT: [], values: [] } : undefined;
     const recompute = opts.recompute === true && !wantCache && !input.cache;
+    const trained = recompute ? [...this.trainable] : [];
     for (let i = 0; i < c.numLayers; i++) {
       const past = input.cache ? { kT: input.cache.keysT[i], v: input.cache.values[i] } : undefined;
       if (recompute) {
@@ -74,7 +75,7 @@ export class CausalLM {
             return out.x;
           },
           x,
-          this.layerTrainable(i),
+          trainedInLayer(trained, i),
           [rope.cos, rope.sin, mask],
         );
         x.dispose(); // the recomputation saved its own copy
@@ -106,12 +107,6 @@ export class CausalLM {
     const mid = tf.add(x, attn.out) as tf.Tensor3D;
     const h2 = this.rmsNorm(mid, `${prefix}post_attention_layernorm.weight`);
     return { x: tf.add(mid, this.mlp(h2, prefix)) as tf.Tensor3D, kT: attn.kT, v: attn.v };
-  }
-
-  /** What training updates in layer i: its weights, or with LoRA its adapters and saved modules. */
-  private layerTrainable(i: number): tf.Tensor[] {
-    const prefix = `model.layers.${i}.`;
-    return [...this.trainable].filter(([name]) => name.startsWith(prefix)).map(([, v]) => v);
   }
 
   /** Logits over the vocabulary: hidden [B, T, hidden] -> [B, T, vocab]. */
@@ -194,4 +189,10 @@ export class CausalLM {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
   }
+}
+
+/** Of `trained` (name, tensor), what layer i reads: its weights, or with LoRA its adapters and saved modules. */
+function trainedInLayer(trained: [string, tf.Tensor][], i: number): tf.Tensor[] {
+  const prefix = `model.layers.${i}.`;
+  return trained.filter(([name]) => name.startsWith(prefix)).map(([, v]) => v);
 }

@@ -70,8 +70,9 @@ function trainingFloatsPerTokenLayer(c: ModelConfig, keys: number): number {
 /**
  * Floats one token holds per layer when layers are recomputed (layer-recompute.ts): every
  * layer keeps its input, and the layer being walked back holds its own tape and gradients.
- * Measured (PeakMemory over one step): 34k floats a token at the 25M shape and 96 tokens, 49k
- * at 384, 35k at the 135M shape and 96; this gives 45k, 55k and 77k.
+ * From measured peaks (PeakMemory over one step, less the gradients and the head's matrices):
+ * 34k floats a token at the 25M shape and 96 tokens, 49k at 384, 35k at the 135M shape and 96;
+ * this gives 45k, 55k and 77k.
  */
 function recomputedFloatsPerToken(c: ModelConfig, keys: number): number {
   return c.numLayers * c.hiddenSize + 1.3 * trainingFloatsPerTokenLayer(c, keys);
@@ -88,9 +89,8 @@ function headBytes(tokens: number, vocabChunk: number, backward: boolean): numbe
 }
 
 /**
- * auto recomputes layers where an optimizer step's stored activations would pass this (split
- * into micro-batches or not, a step that large is where the plan has to choose): above it
- * recomputation saves gigabytes (a 25M micro-batch of 16 rows x 96 tokens: 2.65 GB -> 0.50 GB
+ * auto recomputes layers where an optimizer step's stored activations (all its micro-batches
+ * together) would pass this: above it recomputation saves gigabytes (a 25M micro-batch of 16 rows x 96 tokens: 2.65 GB -> 0.50 GB
  * at the step's peak) for one more forward pass of the layers (+8% on that step's time, and
  * at 135M the larger micro-batches it allows are 15% faster a row than two stored rows);
  * below it the saving is small next to the weights and the extra pass is pure cost.
